@@ -1,0 +1,14 @@
+//! zg-core: the base of the zg SDK (work in progress).
+#![forbid(unsafe_code)]
+
+mod error;
+pub mod hash;
+pub mod machine;
+mod primitives;
+
+pub use error::Error;
+pub use hash::{hash_pair, keccak256, keccak256_parts};
+pub use primitives::{Amount, Epoch, H256, NodeId, Timestamp};
+
+/// Bytes in a sector (a 0G Merkle leaf and the flow's address unit; "chunk" in the Go client).
+pub const SECTOR_SIZE: usize = 256;
