@@ -392,8 +392,9 @@ mod tests {
 
     #[test]
     fn h256_hex_round_trip_and_rejects_bad_input() {
-        let h = H256::from_hex("0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470")
-            .unwrap();
+        let h =
+            H256::from_hex("0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470")
+                .unwrap();
         assert_eq!(
             h.to_string(),
             "0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"
@@ -433,7 +434,10 @@ mod tests {
         let a = Amount::new(5);
         assert_eq!(a.checked_add(Amount::new(7)), Ok(Amount::new(12)));
         assert_eq!(a.checked_sub(Amount::new(6)), Err(Error::AmountUnderflow));
-        assert_eq!(Amount::MAX.checked_add(Amount::new(1)), Err(Error::AmountOverflow));
+        assert_eq!(
+            Amount::MAX.checked_add(Amount::new(1)),
+            Err(Error::AmountOverflow)
+        );
         assert_eq!(Amount::MAX.checked_mul(2), Err(Error::AmountOverflow));
         assert_eq!(a.checked_div(0), Err(Error::DivisionByZero));
         assert_eq!(a.saturating_sub(Amount::new(9)), Amount::ZERO);
