@@ -7,6 +7,8 @@ mod error;
 pub mod hash;
 pub mod machine;
 mod primitives;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod tree;
 
 pub use error::Error;
