@@ -1,7 +1,7 @@
 //! The sans-IO vocabulary every zg protocol speaks.
 //!
 //! A protocol is a state machine that does no I/O. The host — a node binary, a test, or the
-//! [`sim`](crate::sim) simulator — owns the sockets, disks and clocks, and talks to the machine in
+//! `zg_core::sim` simulator (feature `sim`) — owns the sockets, disks and clocks, and talks to the machine in
 //! exactly two calls:
 //!
 //! * [`Machine::handle`]`(now, input)` feeds one [`Input`]: a peer's message, a timer that fired,

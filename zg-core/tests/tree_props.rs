@@ -106,7 +106,9 @@ fn parallel_builder_matches_serial_across_batches() {
     for piece in data.chunks(3 * (1 << 20) + 13) {
         b.update(piece);
     }
-    assert_eq!(b.finalize().unwrap().root(), serial);
+    let sub = b.finalize().unwrap();
+    assert_eq!(sub.root(), serial);
+    assert_eq!(sub.size, data.len() as u64);
 }
 
 proptest! {

@@ -164,6 +164,7 @@ impl FileRootBuilder {
 
     /// Feeds the next bytes of the file.
     pub fn update(&mut self, data: &[u8]) {
+        self.size += data.len() as u64;
         #[cfg(feature = "parallel")]
         if self.batch.is_some() {
             self.update_parallel(data);
@@ -173,7 +174,6 @@ impl FileRootBuilder {
     }
 
     fn update_serial(&mut self, mut data: &[u8]) {
-        self.size += data.len() as u64;
         if self.buf_len > 0 {
             let take = (SECTOR_SIZE - self.buf_len).min(data.len());
             self.buf[self.buf_len..self.buf_len + take].copy_from_slice(&data[..take]);
@@ -230,7 +230,6 @@ impl FileRootBuilder {
         for r in roots {
             self.stack.push(CHUNK_HEIGHT, r);
         }
-        self.size += batch.len() as u64;
     }
 
     /// Finishes: pads as the 0G contract requires and returns the submission (root, nodes, size).

@@ -5,6 +5,8 @@
 
 use clap::{Parser, Subcommand};
 
+mod root;
+
 /// zg — 0G protocol primitives from the command line.
 #[derive(Parser)]
 #[command(name = "zg", version, about)]
@@ -15,8 +17,20 @@ struct Cli {
 
 /// One variant per area; each area's arguments and logic live in its module.
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Print the 0G storage file root of a file (`0x…` on the last line).
+    Root(root::RootArgs),
+}
 
-fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {}
+fn main() -> std::process::ExitCode {
+    let result = match Cli::parse().command {
+        Command::Root(args) => root::run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("zg: error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
