@@ -4,6 +4,7 @@
 pub mod batch;
 mod ecvrf;
 mod error;
+pub mod sortition;
 
 pub use batch::{BatchItem, BatchableProof, verify_batch};
 pub use ecvrf::{
@@ -11,3 +12,4 @@ pub use ecvrf::{
     Suite, ecvrf_proof_to_hash, ecvrf_prove, ecvrf_verify,
 };
 pub use error::Error;
+pub use sortition::{SortitionParams, sortition_seats, verify_sortition};
