@@ -5,6 +5,8 @@
 
 use clap::{Parser, Subcommand};
 
+mod vrf;
+
 /// zg — 0G protocol primitives from the command line.
 #[derive(Parser)]
 #[command(name = "zg", version, about)]
@@ -15,8 +17,13 @@ struct Cli {
 
 /// One variant per area; each area's arguments and logic live in its module.
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// RFC 9381 VRF: keygen, prove, verify.
+    Vrf(vrf::VrfArgs),
+}
 
 fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {}
+    match Cli::parse().command {
+        Command::Vrf(args) => vrf::run(args),
+    }
 }
