@@ -1,7 +1,11 @@
 //! Committee selection and the beacon, end to end through the public API.
 
 // Test helpers outside #[test] functions unwrap too: a failed setup is a failed test.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_possible_truncation)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_possible_truncation
+)]
 
 use zg_core::{Amount, Epoch, H256, NodeId};
 use zg_vrf::{
