@@ -184,24 +184,31 @@ pub fn verify_batch(items: &[BatchItem<'_>], seed: &[u8; 32]) -> Vec<Result<Outp
     // Per item: decode, multiply hints by 8, compute H. Items that cannot take part are
     // verified alone.
     let mut staged: Vec<(usize, [EdwardsPoint; 4], Scalar)> = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        match stage(item) {
+    let indices: Vec<usize> = (0..items.len()).collect();
+    for (i, st) in map(&indices, |&i| stage(&items[i])).into_iter().enumerate() {
+        match st {
             Staged::Ready(points, s) => staged.push((i, points, s)),
-            Staged::Single => results[i] = Some(verify_single(item)),
+            Staged::Single => results[i] = Some(verify_single(&items[i])),
             Staged::Done(r) => results[i] = Some(r),
         }
     }
 
-    // One shared inversion for every encoding: H, Gamma, U, V and 8·Gamma of each item.
-    let mut to_compress = Vec::with_capacity(staged.len() * 5);
-    for (_, [h, gamma, u, v], _) in &staged {
-        to_compress.extend_from_slice(&[*h, *gamma, *u, *v, gamma.mul_by_cofactor()]);
-    }
-    let encoded = EdwardsPoint::compress_batch_alloc(&to_compress);
+    // One shared inversion (per chunk of items) for every encoding: H, Gamma, U, V and
+    // 8·Gamma of each item.
+    let encoded: Vec<Vec<CompressedEdwardsY>> = map_chunks(&staged, COMPRESS_CHUNK, |chunk| {
+        let mut pts = Vec::with_capacity(chunk.len() * 5);
+        for (_, [h, gamma, u, v], _) in chunk {
+            pts.extend_from_slice(&[*h, *gamma, *u, *v, gamma.mul_by_cofactor()]);
+        }
+        EdwardsPoint::compress_batch_alloc(&pts)
+    });
+    let encoded: Vec<CompressedEdwardsY> = encoded.into_iter().flatten().collect();
 
-    let mut prepared = Vec::with_capacity(staged.len());
-    for ((i, [h, gamma, u, v], s), enc) in staged.into_iter().zip(encoded.chunks_exact(5)) {
-        let item = &items[i];
+    // The hash equations: Gamma's encoding is pi's, and c = challenge(Y, H, Gamma, U, V).
+    let checked = map(&staged, |(i, [h, gamma, u, v], s)| {
+        let pos = staged_position(&staged, *i);
+        let enc = &encoded[5 * pos..5 * pos + 5];
+        let item = &items[*i];
         let pi = item.proof.pi();
         let c_bytes = &pi[32..32 + C_LEN];
         let c_prime = challenge(
@@ -212,25 +219,30 @@ pub fn verify_batch(items: &[BatchItem<'_>], seed: &[u8; 32]) -> Vec<Result<Outp
             enc[2].as_bytes(),
             enc[3].as_bytes(),
         );
-        // The hash equations: Gamma's encoding is pi's, and c = challenge(Y, H, Gamma, U, V).
         if enc[1].as_bytes()[..] != pi[..32] || c_prime[..] != c_bytes[..] {
-            results[i] = Some(verify_single(item));
-            continue;
+            return None;
         }
-        let (z, w) = weights[i];
-        prepared.push(Prepared {
-            index: i,
+        let (z, w) = weights[*i];
+        Some(Prepared {
+            index: *i,
             y: *item.public_key.point(),
-            h,
-            gamma,
-            u,
-            v,
+            h: *h,
+            gamma: *gamma,
+            u: *u,
+            v: *v,
             c: challenge_scalar(c_bytes),
-            s,
+            s: *s,
             z,
             w,
             beta: beta_from_cofactor_gamma(Suite::Tai, enc[4].as_bytes()),
-        });
+        })
+    });
+    let mut prepared = Vec::with_capacity(staged.len());
+    for ((i, _, _), p) in staged.iter().zip(checked) {
+        match p {
+            Some(p) => prepared.push(p),
+            None => results[*i] = Some(verify_single(&items[*i])),
+        }
     }
 
     check_or_bisect(items, &prepared, &mut results);
@@ -238,6 +250,40 @@ pub fn verify_batch(items: &[BatchItem<'_>], seed: &[u8; 32]) -> Vec<Result<Outp
         .into_iter()
         .map(|r| r.unwrap_or(Err(Error::InvalidProof)))
         .collect()
+}
+
+/// Items per shared field inversion (and per parallel task) when encoding points.
+const COMPRESS_CHUNK: usize = 128;
+
+/// Position of item `i` in `staged` (sorted by item index).
+fn staged_position(staged: &[(usize, [EdwardsPoint; 4], Scalar)], i: usize) -> usize {
+    staged.partition_point(|(j, _, _)| *j < i)
+}
+
+/// `xs.iter().map(f)`, on the rayon pool with the `parallel` feature.
+fn map<T: Sync, U: Send>(xs: &[T], f: impl Fn(&T) -> U + Sync + Send) -> Vec<U> {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        xs.par_iter().map(f).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        xs.iter().map(f).collect()
+    }
+}
+
+/// `xs.chunks(n).map(f)`, on the rayon pool with the `parallel` feature.
+fn map_chunks<T: Sync, U: Send>(xs: &[T], n: usize, f: impl Fn(&[T]) -> U + Sync + Send) -> Vec<U> {
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        xs.par_chunks(n).map(f).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        xs.chunks(n).map(f).collect()
+    }
 }
 
 // The large variant is the common one and lives on the stack briefly; boxing it would cost an
@@ -313,8 +359,18 @@ fn check_or_bisect(
     check_or_bisect(items, right, results);
 }
 
-/// `Σ z·(c·Y + U − s·B) + w·(c·Gamma + V − s·H) == identity`, as one vartime MSM.
+/// `Σ z·(c·Y + U − s·B) + w·(c·Gamma + V − s·H) == identity`, as one vartime MSM (one per
+/// rayon thread with the `parallel` feature, summed).
 fn combined_check(set: &[Prepared]) -> bool {
+    #[cfg(feature = "parallel")]
+    let parts = rayon::current_num_threads().clamp(1, set.len().div_ceil(64).max(1));
+    #[cfg(not(feature = "parallel"))]
+    let parts = 1;
+    let sums = map_chunks(set, set.len().div_ceil(parts).max(1), partial_sum);
+    sums.iter().sum::<EdwardsPoint>().is_identity()
+}
+
+fn partial_sum(set: &[Prepared]) -> EdwardsPoint {
     let mut scalars = Vec::with_capacity(5 * set.len() + 1);
     let mut points = Vec::with_capacity(5 * set.len() + 1);
     let mut b_coeff = Scalar::ZERO;
@@ -325,7 +381,7 @@ fn combined_check(set: &[Prepared]) -> bool {
     }
     scalars.push(b_coeff);
     points.push(curve25519_dalek::constants::ED25519_BASEPOINT_POINT);
-    EdwardsPoint::vartime_multiscalar_mul(scalars, points).is_identity()
+    EdwardsPoint::vartime_multiscalar_mul(scalars, points)
 }
 
 /// `(z_i, w_i)`: 128-bit weights from `SHA-512(domain || seed || transcript)`, expanded per

@@ -57,7 +57,7 @@ const SORTITION_DOMAIN: &[u8] = b"zg-vrf/sortition/v1";
 const CHUNK_MEAN: u128 = 8;
 
 /// The largest expected committee size accepted (bounds the work per call).
-pub const MAX_EXPECTED_SEATS: u64 = 1 << 20;
+pub const MAX_EXPECTED_SEATS: u64 = 1 << 16;
 
 /// What sortition needs to know about the whole stake table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
