@@ -15,7 +15,11 @@ use vrf_rfc9381::ec::edwards25519::tai::{
     EdVrfEdwards25519TaiPublicKey, EdVrfEdwards25519TaiSecretKey,
 };
 use vrf_rfc9381::{Proof as _, Prover as _, Verifier as _};
-use zg_vrf::{BatchItem, BatchableProof, Proof, PublicKey, SecretKey, ecvrf_verify, verify_batch};
+use zg_core::Amount;
+use zg_vrf::{
+    BatchItem, BatchableProof, Proof, PublicKey, SecretKey, SortitionParams, ecvrf_verify,
+    sortition_seats, verify_batch,
+};
 
 const SEED: [u8; 32] = [0x9d; 32];
 const ALPHA: &[u8] = b"0g epoch 42 / da-signer";
@@ -136,9 +140,36 @@ fn batch_verify(c: &mut Criterion) {
     g.finish();
 }
 
+fn sortition(c: &mut Criterion) {
+    let mut g = c.benchmark_group("vrf/sortition");
+    g.throughput(Throughput::Elements(1));
+    let beta = SecretKey::from_bytes(&SEED)
+        .prove(ALPHA)
+        .unwrap()
+        .proof_to_hash();
+    // 10^9 whole tokens of 10^18 units staked, one trial per whole token, 1000 seats expected.
+    let token = 1_000_000_000_000_000_000u128;
+    let params = SortitionParams {
+        total_stake: Amount::new(1_000_000_000 * token),
+        stake_unit: Amount::new(token),
+        expected_seats: 1000,
+    };
+    for (name, tokens) in [
+        ("0.01% stake", 100_000u128),
+        ("1% stake", 10_000_000),
+        ("30% stake", 300_000_000),
+    ] {
+        let stake = Amount::new(tokens * token);
+        g.bench_with_input(BenchmarkId::new("zg-vrf", name), &stake, |b, stake| {
+            b.iter(|| sortition_seats(black_box(&beta), *stake, &params).unwrap())
+        });
+    }
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = config();
-    targets = prove, verify, batch_verify
+    targets = prove, verify, batch_verify, sortition
 }
 criterion_main!(benches);
