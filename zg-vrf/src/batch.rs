@@ -103,10 +103,6 @@ impl BatchableProof {
         Ok(BatchableProof::from_bytes(arr))
     }
 
-    pub(crate) fn from_parts(_proof: Proof, bytes: [u8; BATCHABLE_PROOF_LEN]) -> Self {
-        BatchableProof { bytes }
-    }
-
     /// The 176 bytes.
     pub fn as_bytes(&self) -> &[u8; BATCHABLE_PROOF_LEN] {
         &self.bytes

@@ -250,7 +250,7 @@ impl SecretKey {
         for (i, hint) in hints.iter().enumerate() {
             bytes[PROOF_LEN + 32 * i..PROOF_LEN + 32 * (i + 1)].copy_from_slice(hint);
         }
-        Ok(crate::BatchableProof::from_parts(proof, bytes))
+        Ok(crate::BatchableProof::from_bytes(&bytes))
     }
 }
 
