@@ -373,3 +373,60 @@ proptest! {
         prop_assert!(ecvrf_verify(&pk, &pi, &alpha2).is_err());
     }
 }
+
+/// RFC 9381 does not reject a Gamma with a torsion component: V = s·H − c·Gamma then carries
+/// −c·T, so the proof verifies exactly when c·T = 0, and beta (from 8·Gamma) is the honest one.
+/// This pins the integer meaning of `c·Gamma` (not `(−c mod q)·Gamma`).
+#[test]
+fn gamma_with_torsion_verifies_iff_c_kills_it() {
+    let sk = SecretKey::from_bytes(&[9u8; 32]);
+    let pk = sk.public_key();
+    let t2 = EIGHT_TORSION[4]; // order 2
+    let mut seen = [false; 2];
+    for j in 0u32..40 {
+        let alpha = j.to_le_bytes();
+        let h = encode_to_curve(Suite::Tai, pk.as_bytes(), &alpha).unwrap();
+        let gamma = h * sk.x + t2;
+        let k = Scalar::from(u64::from(j) + 5);
+        let (u, v) = (EdwardsPoint::mul_base(&k), h * k);
+        let c = challenge(
+            Suite::Tai,
+            pk.as_bytes(),
+            h.compress().as_bytes(),
+            gamma.compress().as_bytes(),
+            u.compress().as_bytes(),
+            v.compress().as_bytes(),
+        );
+        let s = k + challenge_scalar(&c) * sk.x;
+        let mut pi = [0u8; 80];
+        pi[..32].copy_from_slice(gamma.compress().as_bytes());
+        pi[32..48].copy_from_slice(&c);
+        pi[48..].copy_from_slice(s.as_bytes());
+        let even = c[0].is_multiple_of(2);
+        seen[usize::from(even)] = true;
+        match ecvrf_verify(pk.as_bytes(), &pi, &alpha) {
+            Ok(beta) => {
+                assert!(even, "accepted with c·T ≠ 0");
+                assert_eq!(beta, sk.prove(&alpha).unwrap().proof_to_hash());
+            }
+            Err(e) => {
+                assert!(!even, "rejected with c·T = 0");
+                assert_eq!(e, Error::InvalidProof);
+            }
+        }
+    }
+    assert!(seen[0] && seen[1]);
+}
+
+#[test]
+fn proof_to_hash_rejects_malformed_proofs_and_suites_differ() {
+    let mut pi = [0u8; 80];
+    pi[0] = 2; // y = 2 is not on the curve
+    assert!(matches!(
+        ecvrf_proof_to_hash(&pi),
+        Err(Error::MalformedProof { .. })
+    ));
+    assert_eq!(Suite::Tai.suite_string(), 3);
+    assert_eq!(Suite::Ell2.suite_string(), 4);
+    assert_eq!(Suite::default(), Suite::Tai);
+}
