@@ -136,6 +136,49 @@ fn batch_verify(c: &mut Criterion) {
                 })
             },
         );
+        // The rival RFC 9381 implementation has no batch mode: one by one.
+        let rival_pks: Vec<[u8; 32]> = pks.iter().map(|p| *p.as_bytes()).collect();
+        let rival_pis: Vec<[u8; 80]> = proofs.iter().map(|p| *p.pi()).collect();
+        g.bench_with_input(
+            BenchmarkId::new("vrf-rfc9381 one by one", n),
+            &(rival_pks, rival_pis),
+            |b, (pks, pis)| {
+                b.iter(|| {
+                    for (pk, pi) in pks.iter().zip(pis) {
+                        let v = EdVrfEdwards25519TaiPublicKey::from_slice(pk).unwrap();
+                        black_box(v.verify(ALPHA, EdVrfProof::decode_pi(pi).unwrap()).unwrap());
+                    }
+                })
+            },
+        );
+        // schnorrkel's own batch VRF verification (sr25519, different construction).
+        let ctx = schnorrkel::signing_context(b"zg");
+        let kps: Vec<schnorrkel::Keypair> = (0..n)
+            .map(|i| {
+                let mut s = SEED;
+                s[..8].copy_from_slice(&(i as u64).to_le_bytes());
+                schnorrkel::MiniSecretKey::from_bytes(&s)
+                    .unwrap()
+                    .expand_to_keypair(schnorrkel::ExpansionMode::Ed25519)
+            })
+            .collect();
+        let signed: Vec<_> = kps.iter().map(|kp| kp.vrf_sign(ctx.bytes(ALPHA))).collect();
+        let outs: Vec<schnorrkel::vrf::VRFPreOut> =
+            signed.iter().map(|(io, _, _)| io.to_preout()).collect();
+        let batchable: Vec<schnorrkel::vrf::VRFProofBatchable> =
+            signed.iter().map(|(_, _, pb)| pb.clone()).collect();
+        let spks: Vec<schnorrkel::PublicKey> = kps.iter().map(|kp| kp.public).collect();
+        g.bench_function(BenchmarkId::new("schnorrkel batch", n), |b| {
+            b.iter(|| {
+                schnorrkel::vrf::vrf_verify_batch(
+                    (0..n).map(|_| ctx.bytes(ALPHA)),
+                    &outs,
+                    &batchable,
+                    &spks,
+                )
+                .unwrap()
+            })
+        });
     }
     g.finish();
 }
