@@ -80,8 +80,12 @@
 //!
 //! # Features
 //!
-//! None. The crate is `std`, sans-IO and single-threaded; randomness is always an argument
-//! (a CSPRNG for [`SecretKey::generate`], a seed for [`verify_batch`]).
+//! - `parallel` (off by default): [`verify_batch`] spreads its per-item work and its
+//!   multiscalar multiplication over the rayon thread pool. A pure function either way; the
+//!   verdicts do not change.
+//!
+//! The crate is `std` and sans-IO; randomness is always an argument (a CSPRNG for
+//! [`SecretKey::generate`], a seed for [`verify_batch`]).
 //!
 //! # Panics and safety
 //!
