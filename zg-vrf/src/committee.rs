@@ -309,7 +309,8 @@ pub fn assemble_committee(
 /// compares.
 ///
 /// # Errors
-/// [`Error::InvalidClaim`] if any claim is rejected or the result differs from `committee`.
+/// The first rejected claim's error if any claim is invalid; [`Error::CommitteeMismatch`] if
+/// the claims select a different committee.
 pub fn check_committee(
     table: &StakeTable,
     committee: &Committee,
@@ -321,10 +322,7 @@ pub fn check_committee(
         return Err(r.error);
     }
     if &ours != committee {
-        return Err(Error::InvalidClaim {
-            index: 0,
-            reason: "committee differs from the one the claims select",
-        });
+        return Err(Error::CommitteeMismatch);
     }
     Ok(())
 }

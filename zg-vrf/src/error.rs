@@ -49,6 +49,9 @@ pub enum Error {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A committee is not the one its claims select.
+    #[error("committee does not match its claims")]
+    CommitteeMismatch,
     /// Stake arithmetic failed (overflow).
     #[error(transparent)]
     Core(#[from] zg_core::Error),

@@ -96,7 +96,10 @@ fn members_prove_privately_and_anyone_assembles_the_same_committee() {
     // A tampered committee is caught.
     let mut forged = committee.clone();
     forged.members[0].seats += 1;
-    assert!(check_committee(&table, &forged, &published, &[3; 32]).is_err());
+    assert_eq!(
+        check_committee(&table, &forged, &published, &[3; 32]),
+        Err(Error::CommitteeMismatch)
+    );
 }
 
 #[test]
