@@ -521,7 +521,9 @@ fn prove_inner(
     );
     let c = challenge_scalar(&c_bytes);
     // Step 7: s = (k + c·x) mod q.
-    let s = k + c * sk.x;
+    let mut cx = c * sk.x;
+    let s = k + cx;
+    cx.zeroize();
     k.zeroize();
     // Step 8: pi_string = point_to_string(Gamma) || int_to_string(c, cLen) || int_to_string(s, qLen).
     let mut bytes = [0u8; PROOF_LEN];
