@@ -44,8 +44,8 @@
 
 use zg_core::{Epoch, H256, keccak256_parts};
 
-use crate::Output;
 use crate::committee::Committee;
+use crate::{Error, Output};
 
 /// The role name of beacon contributors.
 pub const BEACON_ROLE: &str = "beacon";
@@ -69,10 +69,18 @@ where
 /// `seed_{e+1}` from an assembled beacon committee (see
 /// [`crate::committee::assemble_committee`] with role [`BEACON_ROLE`]): its members' outputs
 /// were all verified there.
-pub fn next_seed_from_committee(committee: &Committee) -> H256 {
-    next_seed(
+///
+/// # Errors
+/// [`Error::InvalidParameters`] if the committee was selected for another role.
+pub fn next_seed_from_committee(committee: &Committee) -> Result<H256, Error> {
+    if committee.selection.role != BEACON_ROLE {
+        return Err(Error::InvalidParameters {
+            reason: "the beacon takes outputs of the beacon role only",
+        });
+    }
+    Ok(next_seed(
         committee.selection.epoch,
         &committee.selection.seed,
         committee.members.iter().map(|m| &m.output),
-    )
+    ))
 }

@@ -72,9 +72,20 @@
 //! let (committee, rejected) = assemble_committee(&table, &selection, &claims, &[42; 32])?;
 //! assert!(rejected.is_empty());
 //! assert_eq!(committee.members.len(), claims.len());
-//! // The beacon: next epoch's seed from this epoch's revealed outputs.
-//! let next = next_seed_from_committee(&committee);
+//! // The beacon: the same selection for the "beacon" role, then next epoch's seed from the
+//! // outputs it revealed.
+//! let beacon = Selection { role: zg_vrf::BEACON_ROLE.into(), ..selection.clone() };
+//! let mut reveals = Vec::new();
+//! for sk in &sks {
+//!     let e = compute_eligibility(sk, &table, &beacon)?;
+//!     if e.seats > 0 {
+//!         reveals.push(e.claim);
+//!     }
+//! }
+//! let (contributors, _) = assemble_committee(&table, &beacon, &reveals, &[43; 32])?;
+//! let next = next_seed_from_committee(&contributors)?;
 //! assert_ne!(next, selection.seed);
+//! assert!(next_seed_from_committee(&committee).is_err(), "not the beacon role");
 //! # Ok::<(), zg_vrf::Error>(())
 //! ```
 //!

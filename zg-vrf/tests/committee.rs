@@ -231,7 +231,7 @@ fn beacon_depends_only_on_the_smallest_reveal() {
     let (published, _) = claims(&sks, &table, &sel);
     assert!(published.len() >= 2, "need at least two contributors");
     let (committee, _) = assemble_committee(&table, &sel, &published, &[0; 32]).unwrap();
-    let seed = next_seed_from_committee(&committee);
+    let seed = next_seed_from_committee(&committee).unwrap();
     let outputs: Vec<[u8; 64]> = committee.members.iter().map(|m| m.output).collect();
     assert_eq!(seed, next_seed(sel.epoch, &sel.seed, outputs.iter().rev()));
     let min = *outputs.iter().min().unwrap();
