@@ -1,11 +1,12 @@
 //! `zg`: the command-line tool over the zg crates.
 //!
-//! Each area's subcommand lives in its own module (`root.rs`, `kzg.rs`, …); this file only parses
+//! Each area's subcommand lives in its own module (`root.rs`, `vrf.rs`, …); this file only parses
 //! arguments and dispatches.
 
 use clap::{Parser, Subcommand};
 
 mod root;
+mod vrf;
 
 /// zg — 0G protocol primitives from the command line.
 #[derive(Parser)]
@@ -20,11 +21,14 @@ struct Cli {
 enum Command {
     /// Print the 0G storage file root of a file (`0x…` on the last line).
     Root(root::RootArgs),
+    /// RFC 9381 VRF: keygen, prove, verify.
+    Vrf(vrf::VrfArgs),
 }
 
 fn main() -> std::process::ExitCode {
     let result = match Cli::parse().command {
         Command::Root(args) => root::run(args),
+        Command::Vrf(args) => vrf::run(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,0 +1,328 @@
+//! Committee selection: each member proves its own eligibility; anyone assembles and checks.
+//!
+//! For an epoch with seed `seed`, a role (`"da-signer"`, `"alignment-audit"`, …) and a
+//! [`StakeTable`], member `i` evaluates its VRF on
+//! `alpha = committee_alpha(epoch, seed, role)` (§ below). Only it can: the output depends on
+//! its secret key, and nobody learns it before it is revealed. The member then runs
+//! [sortition](crate::sortition) on the output with its stake; if it wins seats it publishes an
+//! [`EligibilityClaim`] (its table index and a [`BatchableProof`]). Anyone holding the table and
+//! the claims re-derives the same committee with [`assemble_committee`]: every proof is checked
+//! (in one batch), every seat count recomputed, duplicates and zero-seat claims dropped.
+//!
+//! Nobody can grind eligibility: the VRF output is unique per (key, alpha) (RFC 9381 §3.2, full
+//! uniqueness), keys are fixed in the table before the seed is known, and the seed comes from
+//! the [beacon](crate::beacon).
+
+use zg_core::{Amount, Epoch, H256, NodeId};
+
+use crate::sortition::{SortitionParams, sortition_seats};
+use crate::{BatchItem, BatchableProof, Error, Output, PublicKey, SecretKey, verify_batch};
+
+/// Domain separation of committee VRF inputs.
+const COMMITTEE_DOMAIN: &[u8] = b"zg-vrf/committee/v1";
+
+/// The VRF input for one (epoch, seed, role):
+/// `"zg-vrf/committee/v1" || LE64(epoch) || seed || LE64(len(role)) || role`.
+pub fn committee_alpha(epoch: Epoch, seed: &H256, role: &str) -> Vec<u8> {
+    let mut a = Vec::with_capacity(COMMITTEE_DOMAIN.len() + 8 + 32 + 8 + role.len());
+    a.extend_from_slice(COMMITTEE_DOMAIN);
+    a.extend_from_slice(&epoch.0.to_le_bytes());
+    a.extend_from_slice(seed.as_bytes());
+    a.extend_from_slice(&(role.len() as u64).to_le_bytes());
+    a.extend_from_slice(role.as_bytes());
+    a
+}
+
+/// One row of a stake table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StakeEntry {
+    /// The host's name for the member.
+    pub node: NodeId,
+    /// The member's VRF public key.
+    pub public_key: PublicKey,
+    /// The member's stake.
+    pub stake: Amount,
+}
+
+/// The stake table of an epoch: who may be selected and with which weight.
+///
+/// Keys must be in the prime-order subgroup (every key made by [`SecretKey`] is): this is
+/// checked once here, so committee proofs can always be batch-verified. Keys and nodes must be
+/// unique. The table of epoch `e + 1` must be fixed before the seed of epoch `e` is known,
+/// or a member could grind keys against the seed.
+#[derive(Clone, Debug)]
+pub struct StakeTable {
+    entries: Vec<StakeEntry>,
+    total: Amount,
+    unit: Amount,
+}
+
+impl StakeTable {
+    /// Builds a table; `stake_unit` is the sortition quantum (see [`SortitionParams`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParameters`] for a duplicate key or node, a key outside the prime-order
+    /// subgroup, or a zero unit; [`Error::Core`] if the total overflows.
+    pub fn new(entries: Vec<StakeEntry>, stake_unit: Amount) -> Result<Self, Error> {
+        if stake_unit.is_zero() {
+            return Err(Error::InvalidParameters {
+                reason: "stake unit must be positive",
+            });
+        }
+        let mut keys = std::collections::HashSet::new();
+        let mut nodes = std::collections::HashSet::new();
+        for e in &entries {
+            if !keys.insert(*e.public_key.as_bytes()) {
+                return Err(Error::InvalidParameters {
+                    reason: "duplicate public key in stake table",
+                });
+            }
+            if !nodes.insert(e.node) {
+                return Err(Error::InvalidParameters {
+                    reason: "duplicate node in stake table",
+                });
+            }
+            if !e.public_key.is_prime_order() {
+                return Err(Error::InvalidParameters {
+                    reason: "public key has a torsion component",
+                });
+            }
+        }
+        let total = Amount::checked_sum(entries.iter().map(|e| e.stake))?;
+        Ok(StakeTable {
+            entries,
+            total,
+            unit: stake_unit,
+        })
+    }
+
+    /// The rows, in table order (a member's index is its position here).
+    pub fn entries(&self) -> &[StakeEntry] {
+        &self.entries
+    }
+
+    /// Total stake.
+    pub fn total_stake(&self) -> Amount {
+        self.total
+    }
+
+    /// The index of a public key, if it is in the table.
+    pub fn index_of(&self, pk: &PublicKey) -> Option<usize> {
+        self.entries.iter().position(|e| &e.public_key == pk)
+    }
+
+    /// Sortition parameters for an expected committee size `tau`.
+    pub fn params(&self, expected_seats: u64) -> SortitionParams {
+        SortitionParams {
+            total_stake: self.total,
+            stake_unit: self.unit,
+            expected_seats,
+        }
+    }
+}
+
+/// What to select: an epoch, its seed, a role and the expected number of seats.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Selection {
+    /// The epoch.
+    pub epoch: Epoch,
+    /// The epoch seed (from [`crate::beacon`]).
+    pub seed: H256,
+    /// The role, e.g. `"da-signer"`.
+    pub role: String,
+    /// Expected committee size `τ` in seats.
+    pub expected_seats: u64,
+}
+
+impl Selection {
+    /// The VRF input of this selection.
+    pub fn alpha(&self) -> Vec<u8> {
+        committee_alpha(self.epoch, &self.seed, &self.role)
+    }
+}
+
+/// A member's public proof of eligibility.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EligibilityClaim {
+    /// The member's index in the stake table.
+    pub index: usize,
+    /// Its proof on [`Selection::alpha`].
+    pub proof: BatchableProof,
+}
+
+/// A member's private result: its seats, its VRF output, and the claim to publish if it won.
+#[derive(Clone, Debug)]
+pub struct Eligibility {
+    /// Seats won (0: not selected, publish nothing).
+    pub seats: u64,
+    /// The VRF output.
+    pub output: Output,
+    /// The claim to publish.
+    pub claim: EligibilityClaim,
+}
+
+/// Run by a member, privately: its own seats for `selection`.
+///
+/// # Errors
+/// [`Error::InvalidParameters`] if `sk`'s public key is not in the table or the parameters are
+/// invalid.
+pub fn compute_eligibility(
+    sk: &SecretKey,
+    table: &StakeTable,
+    selection: &Selection,
+) -> Result<Eligibility, Error> {
+    let index = table
+        .index_of(sk.public_key())
+        .ok_or(Error::InvalidParameters {
+            reason: "public key not in stake table",
+        })?;
+    let proof = sk.prove_batchable(&selection.alpha())?;
+    let output = proof.proof()?.proof_to_hash();
+    let seats = sortition_seats(
+        &output,
+        table.entries[index].stake,
+        &table.params(selection.expected_seats),
+    )?;
+    Ok(Eligibility {
+        seats,
+        output,
+        claim: EligibilityClaim { index, proof },
+    })
+}
+
+/// A committee member as assembled from a valid claim.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommitteeMember {
+    /// Index in the stake table.
+    pub index: usize,
+    /// The member's node.
+    pub node: NodeId,
+    /// Seats won (≥ 1).
+    pub seats: u64,
+    /// Its VRF output.
+    pub output: Output,
+}
+
+/// A committee: the members with at least one seat, in table order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Committee {
+    /// What was selected.
+    pub selection: Selection,
+    /// Members in table order.
+    pub members: Vec<CommitteeMember>,
+    /// Sum of the members' seats.
+    pub total_seats: u64,
+}
+
+/// Why a claim was left out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RejectedClaim {
+    /// Position of the claim in the input.
+    pub position: usize,
+    /// Why.
+    pub error: Error,
+}
+
+/// Assembles the committee from published claims, checking all of them: proofs in one batch
+/// (see [`crate::batch`]; `batch_seed` should be fresh randomness), seat counts recomputed
+/// from the table. Invalid, duplicate and zero-seat claims are returned as rejected; the
+/// committee itself depends only on the valid claims, not on their order or on `batch_seed`.
+///
+/// # Errors
+/// [`Error::InvalidParameters`] if the selection's parameters are invalid for the table.
+pub fn assemble_committee(
+    table: &StakeTable,
+    selection: &Selection,
+    claims: &[EligibilityClaim],
+    batch_seed: &[u8; 32],
+) -> Result<(Committee, Vec<RejectedClaim>), Error> {
+    let params = table.params(selection.expected_seats);
+    params.total_units()?;
+    let alpha = selection.alpha();
+    let mut rejected = Vec::new();
+    let mut seen = vec![false; table.entries.len()];
+    let mut candidates = Vec::new();
+    for (position, claim) in claims.iter().enumerate() {
+        if claim.index >= table.entries.len() {
+            rejected.push(RejectedClaim {
+                position,
+                error: Error::InvalidClaim {
+                    index: claim.index,
+                    reason: "index outside the stake table",
+                },
+            });
+        } else if seen[claim.index] {
+            rejected.push(RejectedClaim {
+                position,
+                error: Error::InvalidClaim {
+                    index: claim.index,
+                    reason: "duplicate claim",
+                },
+            });
+        } else {
+            seen[claim.index] = true;
+            candidates.push((position, claim));
+        }
+    }
+    let items: Vec<BatchItem<'_>> = candidates
+        .iter()
+        .map(|(_, c)| BatchItem {
+            public_key: &table.entries[c.index].public_key,
+            alpha: &alpha,
+            proof: &c.proof,
+        })
+        .collect();
+    let verdicts = verify_batch(&items, batch_seed);
+    let mut members = Vec::new();
+    for ((position, claim), verdict) in candidates.into_iter().zip(verdicts) {
+        let entry = &table.entries[claim.index];
+        match verdict.and_then(|beta| Ok((sortition_seats(&beta, entry.stake, &params)?, beta))) {
+            Ok((0, _)) => rejected.push(RejectedClaim {
+                position,
+                error: Error::InvalidClaim {
+                    index: claim.index,
+                    reason: "no seats won",
+                },
+            }),
+            Ok((seats, output)) => members.push(CommitteeMember {
+                index: claim.index,
+                node: entry.node,
+                seats,
+                output,
+            }),
+            Err(error) => rejected.push(RejectedClaim { position, error }),
+        }
+    }
+    members.sort_by_key(|m| m.index);
+    let total_seats = members.iter().map(|m| m.seats).sum();
+    Ok((
+        Committee {
+            selection: selection.clone(),
+            members,
+            total_seats,
+        },
+        rejected,
+    ))
+}
+
+/// Checks a committee someone else assembled: re-assembles it from the same claims and
+/// compares.
+///
+/// # Errors
+/// The first rejected claim's error if any claim is invalid; [`Error::CommitteeMismatch`] if
+/// the claims select a different committee.
+pub fn check_committee(
+    table: &StakeTable,
+    committee: &Committee,
+    claims: &[EligibilityClaim],
+    batch_seed: &[u8; 32],
+) -> Result<(), Error> {
+    let (ours, rejected) = assemble_committee(table, &committee.selection, claims, batch_seed)?;
+    if let Some(r) = rejected.into_iter().next() {
+        return Err(r.error);
+    }
+    if &ours != committee {
+        return Err(Error::CommitteeMismatch);
+    }
+    Ok(())
+}
