@@ -1,6 +1,16 @@
-//! The 0G inference-serving ledger, refunds and batched settlement (not built yet).
-//!
-//! This crate will model the serving contract's ledger and accounts, refunds after a lock time, and
-//! batched fee settlement under EIP-712 signatures, plus the provider and user brokers, all as sans-IO
-//! state machines.
+//! zg-serving (in progress).
 #![forbid(unsafe_code)]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::cast_possible_truncation
+    )
+)]
+
+pub mod eip712;
+mod error;
+pub mod eth;
+
+pub use error::{Error, LedgerError};
