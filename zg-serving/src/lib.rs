@@ -9,8 +9,11 @@
     )
 )]
 
+pub mod batch;
 pub mod eip712;
 mod error;
 pub mod eth;
+pub mod ledger;
+pub mod settlement;
 
 pub use error::{Error, LedgerError};
