@@ -8,7 +8,7 @@ use crate::eth::Address;
 /// Everything outside the ledger's own rules that can go wrong: malformed input, keys,
 /// signing, and a rejected ledger call (wrapped). Untrusted input gets one of these, never a
 /// panic.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A byte string had the wrong length.
@@ -58,7 +58,7 @@ pub enum Error {
 
 /// A ledger call the contract would revert, with the contract's reason. The ledger's state is
 /// unchanged after any of these.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, thiserror::Error)]
 #[non_exhaustive]
 pub enum LedgerError {
     /// `LedgerNotExists(user)`.

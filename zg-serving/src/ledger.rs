@@ -53,7 +53,7 @@ use crate::settlement::{ItemResult, SettlementItem, SettlementStatus};
 pub const TOKEN: u128 = 1_000_000_000_000_000_000;
 
 /// The contract's numeric limits. [`Limits::default`] holds v1.0's constants.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Limits {
     /// `MIN_ACCOUNT_BALANCE`: 3 tokens to open a ledger, and the least a withdrawal may leave.
     pub min_ledger_balance: Amount,
@@ -73,6 +73,11 @@ pub struct Limits {
     pub min_lock_time: u64,
     /// `MAX_LOCKTIME`: 7 days, in seconds.
     pub max_lock_time: u64,
+    /// Compressed batches (an extension): how long a committed batch can be challenged, in
+    /// seconds (default 1 day).
+    pub batch_challenge_window: u64,
+    /// Compressed batches: how long a provider has to post a demanded opening (default 12 h).
+    pub batch_response_window: u64,
 }
 
 impl Default for Limits {
@@ -87,12 +92,14 @@ impl Default for Limits {
             max_additional_info: 4096,
             min_lock_time: 3600,
             max_lock_time: 7 * 24 * 3600,
+            batch_challenge_window: 24 * 3600,
+            batch_response_window: 12 * 3600,
         }
     }
 }
 
 /// How a ledger is deployed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct LedgerConfig {
     /// The contracts' owner (acknowledges TEE signers, sets the lock time).
     pub owner: Address,
@@ -105,7 +112,7 @@ pub struct LedgerConfig {
 }
 
 /// A user's ledger in `LedgerManager`.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Hash)]
 pub struct LedgerBalance {
     /// Funds not assigned to any provider.
     pub available: Amount,
@@ -116,7 +123,7 @@ pub struct LedgerBalance {
 }
 
 /// What a provider registers (`ServiceParams`), plus the signature scheme of its settlements.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Hash)]
 pub struct ServiceParams {
     /// E.g. `"chatbot"`.
     pub service_type: String,
@@ -139,7 +146,7 @@ pub struct ServiceParams {
 }
 
 /// A registered service.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Service {
     /// The provider.
     pub provider: Address,
@@ -161,7 +168,7 @@ pub struct Refund {
 }
 
 /// A (user, provider) account.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Account {
     /// The user.
     pub user: Address,
@@ -219,7 +226,7 @@ impl Account {
 }
 
 /// Money that has crossed the ledger's boundary, for the conservation invariant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Hash)]
 pub struct Totals {
     /// Deposited into ledgers.
     pub deposited: Amount,
@@ -238,7 +245,7 @@ pub struct Totals {
 }
 
 /// One contract function.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Op {
     /// `LedgerManager.addLedger(additionalInfo)` (payable).
     AddLedger {
@@ -362,7 +369,7 @@ impl Op {
 }
 
 /// A transaction: who calls, with what value, which function.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Call {
     /// `msg.sender`.
     pub sender: Address,
@@ -390,7 +397,7 @@ impl Call {
 }
 
 /// What a successful call returned or did.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Outcome {
     /// Nothing to report.
     Done,
@@ -421,7 +428,6 @@ pub enum Outcome {
 }
 
 #[derive(Clone, Debug)]
-#[allow(dead_code)] // batch entries are journaled once compressed batches land
 enum Undo {
     Ledger(Address, Option<LedgerBalance>),
     Account((Address, Address), Option<Account>),
@@ -450,7 +456,6 @@ pub struct Ledger {
     totals: Totals,
 }
 
-#[allow(dead_code)] // helpers of compressed batches, which land next
 impl Ledger {
     /// A fresh deployment; fails if the lock time is outside its range.
     pub fn new(config: LedgerConfig) -> Result<Ledger, LedgerError> {
@@ -510,6 +515,11 @@ impl Ledger {
     /// Every existing account.
     pub fn accounts(&self) -> impl Iterator<Item = &Account> {
         self.accounts.values().filter(|a| a.exists)
+    }
+
+    /// A committed compressed batch.
+    pub fn batch(&self, id: u64) -> Option<&crate::batch::Batch> {
+        self.batches.get(&id)
     }
 
     /// Money that has crossed the boundary.
