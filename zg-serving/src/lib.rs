@@ -14,6 +14,10 @@ pub mod eip712;
 mod error;
 pub mod eth;
 pub mod ledger;
+pub mod protocol;
+pub mod provider;
+pub mod session;
 pub mod settlement;
+pub mod user;
 
 pub use error::{Error, LedgerError};
