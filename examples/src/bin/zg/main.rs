@@ -5,6 +5,8 @@
 
 use clap::{Parser, Subcommand};
 
+mod serving;
+
 /// zg — 0G protocol primitives from the command line.
 #[derive(Parser)]
 #[command(name = "zg", version, about)]
@@ -15,8 +17,14 @@ struct Cli {
 
 /// One variant per area; each area's arguments and logic live in its module.
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// 0G serving: settlement digests, signatures, recovery.
+    #[command(subcommand)]
+    Serving(serving::ServingCmd),
+}
 
 fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {}
+    match Cli::parse().command {
+        Command::Serving(cmd) => serving::run(cmd),
+    }
 }
