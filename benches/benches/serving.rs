@@ -1,5 +1,9 @@
 // Bench code: a panic here is a setup failure report.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_possible_truncation)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_possible_truncation
+)]
 
 //! zg-serving hot paths: settlement verification per item next to raw k256 recovery, batch
 //! construction for 10,000 requests, and ledger operations per second.
