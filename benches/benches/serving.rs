@@ -87,7 +87,7 @@ fn settle_batch(c: &mut Criterion) {
             &Call::new(owner, Op::AcknowledgeTeeSignerByOwner { provider }),
         )
         .unwrap();
-    for u in 1..=50u8 {
+    for u in 101..=150u8 {
         let user = Address([u; 20]);
         ledger
             .apply(
@@ -108,7 +108,7 @@ fn settle_batch(c: &mut Criterion) {
             )
             .unwrap();
     }
-    let items: Vec<SettlementItem> = (1..=50u8).map(|u| item(&key, u, 1)).collect();
+    let items: Vec<SettlementItem> = (101..=150u8).map(|u| item(&key, u, 1)).collect();
     let call = Call::new(provider, Op::SettleFees { items });
     let mut g = c.benchmark_group("serving/settle_fees_50");
     g.throughput(Throughput::Elements(50));
