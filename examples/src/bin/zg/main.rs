@@ -6,6 +6,7 @@
 use clap::{Parser, Subcommand};
 
 mod root;
+mod serving;
 mod vrf;
 
 /// zg — 0G protocol primitives from the command line.
@@ -23,12 +24,16 @@ enum Command {
     Root(root::RootArgs),
     /// RFC 9381 VRF: keygen, prove, verify.
     Vrf(vrf::VrfArgs),
+    /// 0G serving: settlement digests, signatures, recovery.
+    #[command(subcommand)]
+    Serving(serving::ServingCmd),
 }
 
 fn main() -> std::process::ExitCode {
     let result = match Cli::parse().command {
         Command::Root(args) => root::run(args),
         Command::Vrf(args) => vrf::run(args),
+        Command::Serving(cmd) => serving::run(cmd),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,0 +1,332 @@
+// Test code: a panic here is a failure report.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation
+)]
+
+//! Compressed batches on the ledger: O(1) commit, O(log N) challenges, withheld openings,
+//! finalisation, and the conservation invariant through all of them.
+
+use zg_core::{Amount, H256, Timestamp};
+use zg_serving::LedgerError;
+use zg_serving::batch::{
+    BatchCommitment, BatchOp, BatchOutcome, BatchState, BatchTree, FraudKind, FraudProof, Receipt,
+    fee,
+};
+use zg_serving::eip712::{Domain, SignatureScheme};
+use zg_serving::eth::{Address, SecretKey, U256};
+use zg_serving::ledger::{Call, Ledger, LedgerConfig, Limits, Op, Outcome, ServiceParams, TOKEN};
+
+const OWNER: Address = Address([0xaa; 20]);
+const USER: Address = Address([0x11; 20]);
+const PROVIDER: Address = Address([0x22; 20]);
+const PIN: Amount = Amount::new(1_000);
+const POUT: Amount = Amount::new(3_000);
+
+fn setup() -> (Ledger, SecretKey, Domain) {
+    let tee = SecretKey::from_seed(b"tee");
+    let domain = Domain::new(U256::from(16601u64), Address([0xcc; 20]));
+    let mut l = Ledger::new(LedgerConfig {
+        owner: OWNER,
+        domain,
+        lock_time_secs: 3600,
+        limits: Limits::default(),
+    })
+    .unwrap();
+    let t = Timestamp::ZERO;
+    let params = ServiceParams {
+        input_price: PIN,
+        output_price: POUT,
+        tee_signer: tee.address(),
+        scheme: SignatureScheme::Eip712,
+        ..ServiceParams::default()
+    };
+    l.apply(
+        t,
+        &Call::new(PROVIDER, Op::AddOrUpdateService { params })
+            .with_value(Amount::new(100 * TOKEN)),
+    )
+    .unwrap();
+    l.apply(
+        t,
+        &Call::new(
+            OWNER,
+            Op::AcknowledgeTeeSignerByOwner { provider: PROVIDER },
+        ),
+    )
+    .unwrap();
+    l.apply(
+        t,
+        &Call::new(USER, Op::DepositFund).with_value(Amount::new(10 * TOKEN)),
+    )
+    .unwrap();
+    l.apply(
+        t,
+        &Call::new(
+            USER,
+            Op::TransferFund {
+                provider: PROVIDER,
+                amount: Amount::new(5 * TOKEN),
+            },
+        ),
+    )
+    .unwrap();
+    (l, tee, domain)
+}
+
+fn receipts(first: u64, n: u64) -> Vec<Receipt> {
+    (first..first + n)
+        .map(|seq| Receipt {
+            seq,
+            request_hash: H256([seq as u8; 32]),
+            input_tokens: 100 + seq,
+            output_tokens: 200 + seq,
+            fee: fee(100 + seq, 200 + seq, PIN, POUT).unwrap(),
+        })
+        .collect()
+}
+
+fn commit(
+    l: &mut Ledger,
+    tee: &SecretKey,
+    domain: &Domain,
+    tree: &BatchTree,
+    nonce: u64,
+    now: u64,
+) -> Result<Outcome, LedgerError> {
+    let c = tree.commitment(PROVIDER, USER, PIN, POUT, U256::from(nonce));
+    commit_raw(l, tee, domain, c, now)
+}
+
+fn commit_raw(
+    l: &mut Ledger,
+    tee: &SecretKey,
+    domain: &Domain,
+    c: BatchCommitment,
+    now: u64,
+) -> Result<Outcome, LedgerError> {
+    let signature = c.sign(tee, domain).unwrap();
+    l.apply(
+        Timestamp::from_secs(now),
+        &Call::new(
+            PROVIDER,
+            Op::Batch(BatchOp::Commit {
+                commitment: c,
+                signature,
+            }),
+        ),
+    )
+}
+
+fn batch(l: &mut Ledger, sender: Address, now: u64, op: BatchOp) -> Result<Outcome, LedgerError> {
+    l.apply(Timestamp::from_secs(now), &Call::new(sender, Op::Batch(op)))
+}
+
+#[test]
+fn honest_batch_commits_in_o1_and_finalizes() {
+    let (mut l, tee, domain) = setup();
+    let tree = BatchTree::build(receipts(1, 1000)).unwrap();
+    let total = tree.root().sum;
+    let r = commit(&mut l, &tee, &domain, &tree, 7, 100).unwrap();
+    assert_eq!(
+        r,
+        Outcome::Batch(BatchOutcome::Committed {
+            id: 0,
+            escrow: total,
+            unsettled: Amount::ZERO
+        })
+    );
+    l.check_invariants().unwrap();
+    let a = l.account(&USER, &PROVIDER).unwrap();
+    assert_eq!((a.nonce, a.batch_seq), (U256::from(7u64), 1000));
+    // Too early; then paid.
+    assert!(
+        batch(
+            &mut l,
+            USER,
+            100 + 24 * 3600 - 1,
+            BatchOp::Finalize { id: 0 }
+        )
+        .is_err()
+    );
+    assert_eq!(
+        batch(&mut l, USER, 100 + 24 * 3600, BatchOp::Finalize { id: 0 }).unwrap(),
+        Outcome::Batch(BatchOutcome::Finalized { id: 0, paid: total })
+    );
+    assert_eq!(l.totals().paid_to_providers, total);
+    l.check_invariants().unwrap();
+    // The next batch must continue the sequence and use a fresh nonce.
+    let next = BatchTree::build(receipts(1001, 3)).unwrap();
+    assert!(
+        commit(&mut l, &tee, &domain, &next, 7, 200).is_err(),
+        "nonce reuse"
+    );
+    let gap = BatchTree::build(receipts(1002, 3)).unwrap();
+    assert!(
+        commit(&mut l, &tee, &domain, &gap, 8, 200).is_err(),
+        "sequence gap"
+    );
+    assert!(commit(&mut l, &tee, &domain, &next, 8, 200).is_ok());
+    // An honest batch admits no challenge.
+    for (i, kind) in [
+        FraudKind::FeeFormula,
+        FraudKind::Sequence,
+        FraudKind::TotalMismatch,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let proof = FraudProof {
+            index: i as u64,
+            receipt: next.receipts()[i],
+            proof: next.proof(i as u64).unwrap(),
+            kind,
+        };
+        assert_eq!(
+            batch(&mut l, USER, 300, BatchOp::Challenge { id: 1, proof }),
+            Err(LedgerError::ChallengeRejected)
+        );
+    }
+}
+
+#[test]
+fn bad_commitments_revert() {
+    let (mut l, tee, domain) = setup();
+    let tree = BatchTree::build(receipts(1, 4)).unwrap();
+    let good = tree.commitment(PROVIDER, USER, PIN, POUT, U256::from(1u64));
+    let before = l.clone();
+    for (c, key) in [
+        (
+            BatchCommitment {
+                input_price: Amount::new(1),
+                ..good
+            },
+            &tee,
+        ),
+        (
+            BatchCommitment {
+                first_seq: 2,
+                ..good
+            },
+            &tee,
+        ),
+        (BatchCommitment { count: 0, ..good }, &tee),
+        (good, &SecretKey::from_seed(b"mallory")),
+        (
+            BatchCommitment {
+                user: Address([0x99; 20]),
+                ..good
+            },
+            &tee,
+        ),
+    ] {
+        assert!(matches!(
+            commit_raw(&mut l, key, &domain, c, 10),
+            Err(LedgerError::BadCommitment { .. })
+        ));
+        assert_eq!(l, before);
+    }
+}
+
+#[test]
+fn over_billing_is_voided_with_a_log_n_proof() {
+    let (mut l, tee, domain) = setup();
+    let mut rs = receipts(1, 64);
+    rs[40].fee = Amount::new(rs[40].fee.units() * 2);
+    let tree = BatchTree::build(rs.clone()).unwrap();
+    let total = tree.root().sum;
+    commit(&mut l, &tee, &domain, &tree, 1, 10).unwrap();
+    let before_balance = l.account(&USER, &PROVIDER).unwrap().balance;
+    let proof = FraudProof {
+        index: 40,
+        receipt: rs[40],
+        proof: tree.proof(40).unwrap(),
+        kind: FraudKind::FeeFormula,
+    };
+    assert_eq!(proof.proof.siblings.len(), 6, "log2(64) siblings");
+    // Only the charged user may challenge.
+    assert!(
+        batch(
+            &mut l,
+            PROVIDER,
+            20,
+            BatchOp::Challenge {
+                id: 0,
+                proof: proof.clone()
+            }
+        )
+        .is_err()
+    );
+    let r = batch(&mut l, USER, 20, BatchOp::Challenge { id: 0, proof }).unwrap();
+    assert_eq!(
+        r,
+        Outcome::Batch(BatchOutcome::Voided {
+            id: 0,
+            slashed: total
+        })
+    );
+    let a = l.account(&USER, &PROVIDER).unwrap();
+    assert_eq!(
+        a.balance.units(),
+        before_balance.units() + 2 * total.units()
+    );
+    assert_eq!(l.stake(&PROVIDER).units(), 100 * TOKEN - total.units());
+    assert_eq!(l.totals().paid_to_providers, Amount::ZERO);
+    l.check_invariants().unwrap();
+    assert!(batch(&mut l, USER, 24 * 3600 + 20, BatchOp::Finalize { id: 0 }).is_err());
+}
+
+#[test]
+fn withheld_openings_must_be_posted() {
+    let (mut l, tee, domain) = setup();
+    let rs = receipts(1, 5);
+    let tree = BatchTree::build(rs.clone()).unwrap();
+    commit(&mut l, &tee, &domain, &tree, 1, 10).unwrap();
+    assert!(matches!(
+        batch(&mut l, USER, 20, BatchOp::ChallengeWithheld { id: 0 }).unwrap(),
+        Outcome::Batch(BatchOutcome::OpeningDemanded { .. })
+    ));
+    // A wrong opening voids; here the right one reopens the window.
+    let mut wrong = rs.clone();
+    wrong.pop();
+    let mut l2 = l.clone();
+    assert!(matches!(
+        batch(
+            &mut l2,
+            PROVIDER,
+            30,
+            BatchOp::PostOpening {
+                id: 0,
+                receipts: wrong
+            }
+        )
+        .unwrap(),
+        Outcome::Batch(BatchOutcome::Voided { .. })
+    ));
+    l2.check_invariants().unwrap();
+    assert!(matches!(
+        batch(
+            &mut l,
+            PROVIDER,
+            30,
+            BatchOp::PostOpening {
+                id: 0,
+                receipts: rs
+            }
+        )
+        .unwrap(),
+        Outcome::Batch(BatchOutcome::Opened { .. })
+    ));
+    assert_eq!(l.batch(0).map(|b| b.state), Some(BatchState::Open));
+    // Silence after a demand voids at the deadline.
+    let tree2 = BatchTree::build(receipts(6, 2)).unwrap();
+    commit(&mut l, &tee, &domain, &tree2, 2, 40).unwrap();
+    batch(&mut l, USER, 50, BatchOp::ChallengeWithheld { id: 1 }).unwrap();
+    assert!(matches!(
+        batch(&mut l, USER, 50 + 12 * 3600, BatchOp::Finalize { id: 1 }).unwrap(),
+        Outcome::Batch(BatchOutcome::Voided { .. })
+    ));
+    l.check_invariants().unwrap();
+}
