@@ -3,15 +3,21 @@
 // Test code may truncate freely: a wrong cast there fails the test, not a user.
 #![cfg_attr(test, allow(clippy::cast_possible_truncation))]
 
+pub mod answer;
 mod error;
 mod hash;
+pub mod mine;
 pub mod pora;
 pub mod seal;
+pub mod verify;
 
+pub use answer::{Answer, DecodeError, EpochRange, MineContext};
 pub use error::VerifyError;
+pub use mine::{Hit, MinedAnswer, MiningParams, SealedLoad};
 pub use pora::{
     PadSeed, QualityBound, RecallRange, Scratchpad, ShardConfig, compute_pora_hash,
     compute_scratch_pad, pad_seed,
 };
 pub use ruint::aliases::U256;
 pub use seal::{SuffixLengthError, seal, unseal, unseal_suffix};
+pub use verify::{ChainView, Policy, Verified, verify_answer};
