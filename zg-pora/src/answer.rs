@@ -60,6 +60,32 @@ impl MineContext {
     }
 }
 
+/// What a miner needs to mine now (`WorkerContext.sol`, `PoraMine.computeWorkerContext`): the
+/// context, the miner's subtask digest and the target. Outside the miner's subtask window the
+/// contract returns a zero subtask digest and a zero target; a zero target also means the epoch
+/// already has its submissions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct WorkerContext {
+    /// The current mining context.
+    pub context: MineContext,
+    /// `poraTarget`, or zero when this miner should not mine now.
+    pub pora_target: crate::U256,
+    /// The miner's subtask digest, or zero outside its window.
+    pub subtask_digest: H256,
+    /// `maxShards`.
+    pub max_shards: u64,
+}
+
+impl WorkerContext {
+    /// Whether the contract would accept answers now (non-zero target and subtask digest, and a
+    /// mineable context).
+    pub fn can_mine(&self) -> bool {
+        !self.pora_target.is_zero()
+            && self.subtask_digest != H256::ZERO
+            && self.context.is_mineable()
+    }
+}
+
 /// The sectors `[start, end)` one epoch's context covers (`Flow.getEpochRange`): data that
 /// arrived during that epoch, sealed under its digest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]

@@ -4,14 +4,17 @@
 #![cfg_attr(test, allow(clippy::cast_possible_truncation))]
 
 pub mod answer;
+pub mod difficulty;
 mod error;
 mod hash;
 pub mod mine;
 pub mod pora;
+pub mod reward;
 pub mod seal;
+pub mod verifier;
 pub mod verify;
 
-pub use answer::{Answer, DecodeError, EpochRange, MineContext};
+pub use answer::{Answer, DecodeError, EpochRange, MineContext, WorkerContext};
 pub use error::VerifyError;
 pub use mine::{Hit, MinedAnswer, MiningParams, SealedLoad};
 pub use pora::{
@@ -20,4 +23,8 @@ pub use pora::{
 };
 pub use ruint::aliases::U256;
 pub use seal::{SuffixLengthError, seal, unseal, unseal_suffix};
+pub use verifier::{
+    Accepted, Verifier, VerifierCommand, VerifierConfig, VerifierError, VerifierEvent,
+    VerifierProtocol,
+};
 pub use verify::{ChainView, Policy, Verified, verify_answer};
