@@ -1,7 +1,7 @@
 //! Mining as pure functions: the parameters fixed for one task, one iteration per nonce, and
 //! batches of nonces (in parallel with the `parallel` feature).
 //!
-//! The miner machine drives these from a state machine; benches and other hosts may call
+//! The [`Miner`](crate::Miner) state machine drives these; benches and other hosts may call
 //! them directly.
 
 use core::fmt;
@@ -19,7 +19,7 @@ use crate::pora::{
 
 /// The 64 sealed seals of one load, as the host read them, with which of them are available
 /// (sealed and stored): bit `i` of `available` is seal `i`.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct SealedLoad {
     data: Box<[u8; LOAD_SIZE]>,
     available: u64,

@@ -14,7 +14,7 @@
 //!
 //! What needs the contract's own bookkeeping — registration, the subtask window, the epoch's
 //! submission count, duplicate outputs, difficulty and rewards — is in
-//! the verifier machine, which calls this function.
+//! [`Verifier`](crate::Verifier), which calls this function.
 
 use zg_core::tree::{SEAL_SIZE, ceil_log2};
 use zg_core::{H256, SECTOR_SIZE, hash_pair, hash_sector};

@@ -291,3 +291,15 @@ proptest! {
         }
     }
 }
+
+#[cfg(feature = "parallel")]
+#[test]
+fn parallel_batches_match_sequential_ones() {
+    let f = &*FIXTURE;
+    let params = f.params(ShardConfig::new(1, 2).unwrap(), target_one_in(16));
+    let nonces = Fixture::nonces(9, 24);
+    let seq = params.mine_batch(&nonces, |i| f.load(i));
+    let par = params.mine_batch_parallel(&nonces, |i| f.load(i));
+    assert!(!seq.is_empty());
+    assert_eq!(seq, par);
+}
