@@ -5,6 +5,8 @@
 
 use clap::{Parser, Subcommand};
 
+mod pora;
+
 /// zg — 0G protocol primitives from the command line.
 #[derive(Parser)]
 #[command(name = "zg", version, about)]
@@ -15,8 +17,14 @@ struct Cli {
 
 /// One variant per area; each area's arguments and logic live in its module.
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// 0G sealing, PoRA mining and answer verification.
+    #[command(subcommand)]
+    Pora(pora::PoraCommand),
+}
 
 fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {}
+    match Cli::parse().command {
+        Command::Pora(c) => pora::run(c),
+    }
 }
