@@ -7,7 +7,11 @@
 //! qualities). Run: `cargo bench -p zg-benches --bench pora`.
 
 // A bench that cannot set up is a failed run: unwrap is the report; casts work on small sizes.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_possible_truncation)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_possible_truncation
+)]
 
 use std::hint::black_box;
 

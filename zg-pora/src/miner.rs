@@ -160,7 +160,8 @@ pub struct MinerConfig {
     pub nonce_seed: u64,
     /// Nonces per tick.
     pub batch: u32,
-    /// Milliseconds from one tick to the next (the host's CPU budget).
+    /// Milliseconds from one tick to the next (the host's CPU budget). With 0 the next tick is due
+    /// at once; the host must still interleave its other inputs.
     pub tick_ms: u64,
     /// Most iterations waiting for loads; the miner pauses new nonces above it.
     pub max_pending: usize,
