@@ -1,6 +1,151 @@
-//! 0G sealing and Proof of Random Access mining (not built yet).
+//! zg-pora: 0G sealing, Proof of Random Access mining, and answer verification, byte-compatible
+//! with the live 0G storage network (0G-FORMATS §3–5; PoRA version 1 of `0g-storage-contracts`
+//! and `0g-storage-node`).
 //!
-//! This crate will seal 4 KiB seals to a miner, compute the PoRA scratchpad, recall positions and
-//! qualities byte-compatibly with the 0G storage network, verify mining answers as the contract does,
-//! and run the miner and the sealer as sans-IO state machines.
+//! A 0G storage node proves it keeps data by mining: its data is *sealed* to its miner id, 4 KiB
+//! at a time ([`seal()`]); each mining iteration grows a 16 KiB scratchpad from a nonce, recalls one
+//! 256 KiB load of sealed data chosen by it, and computes a quality per seal; a seal whose quality
+//! meets the target is an answer ([`Answer`]) the contract checks and rewards.
+//!
+//! What is here:
+//! * [`mod@seal`] — the mask chain, [`unseal`] (word-parallel) and [`unseal_suffix`];
+//! * [`pora`] — the mining primitives: [`RecallRange`] (digest, rules, recall position, sharding
+//!   scale), [`pad_seed`], [`compute_scratch_pad`], [`compute_pora_hash`], [`QualityBound`],
+//!   subtask index and digest; [`mine`] — whole iterations and batches ([`MiningParams`]);
+//! * [`difficulty`] — the per-epoch target adjustment; [`reward`] — rewards per 8 GiB chunk;
+//! * [`answer`] and [`verify`] — the answer, its exact ABI encoding, and [`verify_answer`],
+//!   equivalent to `PoraMine.submit`, with one [`VerifyError`] per check;
+//! * three sans-IO machines ([`zg_core::machine::Machine`]): the [`Miner`], the [`Sealer`], and
+//!   the [`Verifier`] that mirrors the mining contract's bookkeeping.
+//!
+//! What is not: no chain client, no storage, no clock. The host reads the chain (contexts, block
+//! hashes), stores sealed data, and submits answers; the machines tell it what they need.
+//!
+//! # Example
+//!
+//! Seal a small flow to a miner, mine it, and verify an answer as the contract would:
+//!
+//! ```
+//! use zg_core::tree::Flow;
+//! use zg_core::{H256, keccak256};
+//! use zg_pora::answer::seal_proof;
+//! use zg_pora::{
+//!     Answer, ChainView, EpochRange, MineContext, MiningParams, RecallRange, SealedLoad,
+//!     ShardConfig, U256, verify_answer,
+//! };
+//!
+//! // A 1 MiB file appended to a fresh flow; one epoch context covers it.
+//! let data: Vec<u8> = (0..1u32 << 20).map(|i| (i * 7 + i / 4096) as u8).collect();
+//! let mut flow = Flow::new();
+//! let placed = flow.append_file(&data)?;
+//! let context = MineContext::new(1, 100, flow.root(), flow.length(), keccak256(b"block"));
+//!
+//! // Seal every load of the flow to our miner (the node's sealer does this as data arrives).
+//! let miner = H256([7; 32]);
+//! let loads: Vec<SealedLoad> = (0..flow.length() / 1024)
+//!     .map(|l| {
+//!         let mut load = Box::new([0u8; 262_144]);
+//!         for (j, seal) in load.as_chunks_mut::<4096>().0.iter_mut().enumerate() {
+//!             let sector = (l * 64 + j as u64) * 16;
+//!             if sector >= placed.start {
+//!                 let at = ((sector - placed.start) * 256) as usize;
+//!                 seal.copy_from_slice(&data[at..at + 4096]);
+//!             }
+//!             zg_pora::seal(seal, &miner, &context.digest, sector);
+//!         }
+//!         // Seal 0 holds the flow's genesis leaf, which no data proves: report it unavailable.
+//!         SealedLoad::with_availability(load, if l == 0 { !1 } else { u64::MAX })
+//!     })
+//!     .collect();
+//!
+//! // Mine: one in 16 seals meets this target.
+//! let subtask = keccak256(b"subtask");
+//! let target = U256::MAX / U256::from(16u8);
+//! let range = RecallRange::for_flow(flow.length(), ShardConfig::FULL, 0).unwrap();
+//! let params = MiningParams::new(miner, subtask, range, target, flow.length())?;
+//! let nonces: Vec<H256> = (0..4u64).map(|i| keccak256(&i.to_be_bytes())).collect();
+//! let hits = params.mine_batch(&nonces, |i| loads.get(i as usize));
+//! let hit = hits[0];
+//!
+//! // The answer: the sealed seal and its Merkle proof to the flow root.
+//! let load = &loads[(hit.recall_position / 1024) as usize];
+//! let answer = Answer {
+//!     context_digest: context.digest,
+//!     nonce: hit.nonce,
+//!     miner_id: miner,
+//!     range,
+//!     recall_position: hit.recall_position,
+//!     seal_offset: hit.seal_offset,
+//!     sealed_context_digest: context.digest,
+//!     sealed_data: Box::new(*load.seal(hit.seal_offset as usize).unwrap()),
+//!     merkle_proof: seal_proof(&flow, hit.recall_position / 16)?,
+//! };
+//! let sealed_range = EpochRange { start: 0, end: flow.length() };
+//! let view = ChainView::new(context, subtask, target, Some(sealed_range));
+//! let verified = verify_answer(&answer, &view)?;
+//! assert_eq!(verified.output, hit.quality);
+//!
+//! // Any change to the sealed data breaks the proof.
+//! let mut forged = answer.clone();
+//! forged.sealed_data[0] ^= 1;
+//! assert_eq!(verify_answer(&forged, &view), Err(zg_pora::VerifyError::FlowRootMismatch));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Features
+//! * `parallel` — `MiningParams::mine_batch_parallel` on the rayon pool (a pure function; the
+//!   machines stay single-threaded).
+//! * `serde` — JSON for answers, contexts and ranges (the `zg pora verify` format: camelCase
+//!   fields as in `MineLib.PoraAnswer`, hashes and the sealed data as `0x` hex).
+//!
+//! # Panics and safety
+//! No `unsafe`. Nothing here panics on untrusted input: answers, encodings and proofs get a typed
+//! error ([`VerifyError`], [`DecodeError`]); where the contract's arithmetic would revert
+//! (difficulty, rewards), the error is typed too and the state is left as it was. Money is
+//! [`zg_core::Amount`], targets are 256-bit integers; nothing decided uses floating point.
+//!
+//! # Deliberate differences from the contract
+//! * The Merkle proof must have exactly `ceil_log2(flowLength) − 4` siblings; the contract folds
+//!   any length, but only that one can reach the root without a Keccak collision.
+//! * [`Policy::STRICT`] also requires the seal offset to lie inside the recalled load. The
+//!   contract does not bound it, so an answer may prove a seal *after* the recalled load; the
+//!   default, [`Policy::CONTRACT`], accepts what the chain accepts.
 #![forbid(unsafe_code)]
+// Test code may truncate freely: a wrong cast there fails the test, not a user.
+#![cfg_attr(test, allow(clippy::cast_possible_truncation))]
+
+pub mod answer;
+pub mod difficulty;
+mod error;
+mod hash;
+pub mod mine;
+pub mod miner;
+pub mod pora;
+pub mod reward;
+pub mod seal;
+pub mod sealer;
+pub mod verifier;
+pub mod verify;
+
+pub use answer::{Answer, DecodeError, EpochRange, MineContext, WorkerContext};
+pub use error::VerifyError;
+pub use mine::{Hit, MinedAnswer, MiningParams, SealedLoad};
+pub use miner::{
+    Miner, MinerCommand, MinerConfig, MinerError, MinerEvent, MinerProtocol, MinerRequest,
+    MinerStats, MinerTimer, MiningTask,
+};
+pub use pora::{
+    PadSeed, QualityBound, RecallRange, Scratchpad, ShardConfig, compute_pora_hash,
+    compute_scratch_pad, pad_seed,
+};
+/// A 256-bit unsigned integer (the contract's `uint256`), from `ruint`.
+pub use ruint::aliases::U256;
+pub use seal::{SuffixLengthError, seal, unseal, unseal_suffix};
+pub use sealer::{
+    SealedSeal, Sealer, SealerCommand, SealerError, SealerEvent, SealerProtocol, SealerTimer,
+};
+pub use verifier::{
+    Accepted, Verifier, VerifierCommand, VerifierConfig, VerifierError, VerifierEvent,
+    VerifierProtocol,
+};
+pub use verify::{ChainView, Policy, Verified, verify_answer};

@@ -5,6 +5,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod pora;
 mod root;
 mod serving;
 mod vrf;
@@ -27,6 +28,9 @@ enum Command {
     /// 0G serving: settlement digests, signatures, recovery.
     #[command(subcommand)]
     Serving(serving::ServingCmd),
+    /// 0G sealing, PoRA mining and answer verification.
+    #[command(subcommand)]
+    Pora(pora::PoraCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -34,6 +38,7 @@ fn main() -> std::process::ExitCode {
         Command::Root(args) => root::run(args),
         Command::Vrf(args) => vrf::run(args),
         Command::Serving(cmd) => serving::run(cmd),
+        Command::Pora(c) => pora::run(c),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

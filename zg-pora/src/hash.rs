@@ -1,0 +1,79 @@
+//! The two hash functions of PoRA, in the shapes its hot loops call them.
+//!
+//! * Keccak-256 of one 32-byte word (the seal mask chain) is specialised here: four lanes of
+//!   data, the pad10*1 bits, one permutation. zg-core's sponge handles any length; this shape is
+//!   what sealing calls 128 times per seal. It is tested against `sha3::Keccak256`.
+//! * Keccak-256 of 64 bytes is zg-core's [`hash_pair`](zg_core::hash_pair).
+//! * BLAKE2b-512 comes from the `blake2` crate (RustCrypto), as the 0G node uses it.
+
+use blake2::{Blake2b512, Digest};
+use zg_core::H256;
+
+/// Keccak-256 rate in 64-bit lanes (136 bytes).
+const RATE_LANES: usize = 17;
+
+/// Keccak-256 of exactly 32 bytes.
+#[inline]
+pub(crate) fn keccak_word(word: &[u8; 32]) -> [u8; 32] {
+    let mut state = [0u64; 25];
+    for (lane, bytes) in state.iter_mut().zip(word.chunks_exact(8)) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(bytes);
+        *lane = u64::from_le_bytes(w);
+    }
+    // pad10*1: the 0x01 domain byte right after the data, 0x80 in the last byte of the rate.
+    state[4] = 0x01;
+    state[RATE_LANES - 1] = 0x80 << 56;
+    keccak::Keccak::new().with_f1600(|f| f(&mut state));
+    let mut out = [0u8; 32];
+    for (chunk, lane) in out.chunks_exact_mut(8).zip(state.iter()) {
+        chunk.copy_from_slice(&lane.to_le_bytes());
+    }
+    out
+}
+
+/// BLAKE2b-512 of the concatenation of `parts`.
+#[inline]
+pub(crate) fn blake2b_512(parts: &[&[u8]]) -> [u8; 64] {
+    let mut h = Blake2b512::new();
+    for p in parts {
+        h.update(p);
+    }
+    h.finalize().into()
+}
+
+/// `keccak(a || b)` for two 32-byte words.
+#[inline]
+pub(crate) fn keccak_pair(a: &[u8; 32], b: &[u8; 32]) -> [u8; 32] {
+    zg_core::hash_pair(&H256(*a), &H256(*b)).0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keccak_word_matches_sha3() {
+        for seed in 0..32u8 {
+            let word: [u8; 32] = core::array::from_fn(|i| (i as u8).wrapping_mul(seed) ^ 0x5a);
+            let want: [u8; 32] = sha3::Keccak256::digest(word).into();
+            assert_eq!(keccak_word(&word), want);
+        }
+    }
+
+    #[test]
+    fn blake2b_parts_concatenate() {
+        let whole = blake2b_512(&[b"hello world"]);
+        assert_eq!(blake2b_512(&[b"hello", b" ", b"world"]), whole);
+        // RFC 7693 Appendix A: BLAKE2b-512("abc").
+        assert_eq!(
+            hex_string(&blake2b_512(&[b"abc"])),
+            "ba80a53f981c4d0d6a2797b69f12f6e94c212f14685ac4b74b12bb6fdbffa2d1\
+             7d87c5392aab792dc252d5de4533cc9518d38aa8dbf1925ab92386edd4009923"
+        );
+    }
+
+    fn hex_string(b: &[u8]) -> String {
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+}

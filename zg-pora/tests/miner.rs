@@ -1,0 +1,220 @@
+//! The miner machine driven by hand: it never does more than a batch per input, pauses when too
+//! many iterations wait for loads, drops what the host cannot load, ignores stale timers, and
+//! refuses tasks it cannot mine.
+
+// In tests a panic is a failure report, and casts work on small test sizes.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_possible_truncation
+)]
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{Fixture, target_one_in};
+use zg_core::machine::{Input, Machine, Output};
+use zg_core::{H256, Timestamp};
+use zg_pora::{
+    Miner, MinerCommand, MinerConfig, MinerError, MinerEvent, MinerProtocol, MinerRequest,
+    MinerTimer, MiningTask, ShardConfig, U256, WorkerContext,
+};
+
+fn task(f: &Fixture, target: U256, max_shards: u64) -> MinerCommand {
+    MinerCommand::Task(Box::new(MiningTask {
+        worker: WorkerContext {
+            context: f.context,
+            pora_target: target,
+            subtask_digest: f.subtask_digest,
+            max_shards,
+        },
+        expires_at: Timestamp(1_000),
+    }))
+}
+
+fn drain(m: &mut Miner) -> Vec<Output<MinerProtocol>> {
+    m.drain_outputs()
+}
+
+fn loads(outs: &[Output<MinerProtocol>]) -> Vec<u64> {
+    outs.iter()
+        .filter_map(|o| match o {
+            Output::Request(MinerRequest::Load { load_index, .. }) => Some(*load_index),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn batches_pause_and_resume_with_loads() {
+    let f = Fixture::new(3, 2, H256([1; 32]));
+    let config = MinerConfig {
+        batch: 4,
+        max_pending: 6,
+        ..MinerConfig::new(f.miner_id, 9)
+    };
+    let mut m = Miner::new(config).unwrap();
+    m.handle(Timestamp(0), Input::Command(task(&f, target_one_in(4), 1)))
+        .unwrap();
+    let outs = drain(&mut m);
+    assert!(matches!(
+        outs[0],
+        Output::Event(MinerEvent::Started { epoch: 1, .. })
+    ));
+    // The first tick is scheduled now; it runs one batch of 4.
+    m.handle(
+        Timestamp(0),
+        Input::Timeout(MinerTimer::Tick { generation: 1 }),
+    )
+    .unwrap();
+    let outs = drain(&mut m);
+    assert_eq!(m.stats().iterations, 4);
+    assert_eq!(m.pending(), 4);
+    let requested = loads(&outs);
+    assert!(!requested.is_empty());
+    // The next tick stops at max_pending.
+    m.handle(
+        Timestamp(10),
+        Input::Timeout(MinerTimer::Tick { generation: 1 }),
+    )
+    .unwrap();
+    drain(&mut m);
+    assert_eq!(m.pending(), 6);
+    m.handle(
+        Timestamp(20),
+        Input::Timeout(MinerTimer::Tick { generation: 1 }),
+    )
+    .unwrap();
+    drain(&mut m);
+    assert_eq!(m.stats().iterations, 6);
+    // Loads arrive: the waiting iterations are scanned.
+    let mut requested: Vec<u64> = requested;
+    requested.sort_unstable();
+    requested.dedup();
+    for i in 0..f.loads.len() as u64 {
+        m.handle(
+            Timestamp(21),
+            Input::Command(MinerCommand::Loaded {
+                load_index: i,
+                load: Arc::new(f.loads[i as usize].clone()),
+            }),
+        )
+        .unwrap();
+    }
+    let outs = drain(&mut m);
+    assert_eq!(m.pending(), 0);
+    assert_eq!(m.stats().scans, 6);
+    let answers = outs
+        .iter()
+        .filter(|o| matches!(o, Output::Event(MinerEvent::Answer(_))))
+        .count();
+    assert_eq!(answers as u64, m.stats().answers);
+    // Now every load is cached: a tick scans at once and requests nothing.
+    m.handle(
+        Timestamp(30),
+        Input::Timeout(MinerTimer::Tick { generation: 1 }),
+    )
+    .unwrap();
+    let outs = drain(&mut m);
+    assert!(loads(&outs).is_empty());
+    assert_eq!(m.stats().scans, 10);
+}
+
+#[test]
+fn unavailable_loads_stale_timers_and_expiry() {
+    let f = Fixture::new(4, 2, H256([2; 32]));
+    let mut m = Miner::new(MinerConfig::new(f.miner_id, 1)).unwrap();
+    m.handle(Timestamp(0), Input::Command(task(&f, U256::MAX, 1)))
+        .unwrap();
+    drain(&mut m);
+    m.handle(
+        Timestamp(0),
+        Input::Timeout(MinerTimer::Tick { generation: 1 }),
+    )
+    .unwrap();
+    let requested = loads(&drain(&mut m));
+    let waiting = m.pending();
+    for i in &requested {
+        m.handle(
+            Timestamp(1),
+            Input::Command(MinerCommand::LoadUnavailable { load_index: *i }),
+        )
+        .unwrap();
+    }
+    assert_eq!(m.pending(), 0);
+    assert_eq!(m.stats().dropped, waiting as u64);
+    // A new task: timers of the old generation do nothing.
+    m.handle(Timestamp(2), Input::Command(task(&f, U256::MAX, 1)))
+        .unwrap();
+    drain(&mut m);
+    let before = m.stats().iterations;
+    m.handle(
+        Timestamp(3),
+        Input::Timeout(MinerTimer::Tick { generation: 1 }),
+    )
+    .unwrap();
+    assert!(drain(&mut m).is_empty());
+    assert_eq!(m.stats().iterations, before);
+    // The window closes.
+    m.handle(
+        Timestamp(1_000),
+        Input::Timeout(MinerTimer::Expire { generation: 2 }),
+    )
+    .unwrap();
+    let outs = drain(&mut m);
+    assert!(matches!(
+        outs.last(),
+        Some(Output::Event(MinerEvent::ContextExpired { epoch: 1 }))
+    ));
+    assert!(m.params().is_none());
+}
+
+#[test]
+fn tasks_it_cannot_mine() {
+    let f = Fixture::new(5, 2, H256([3; 32]));
+    let config = MinerConfig {
+        shard: ShardConfig::new(1, 4).unwrap(),
+        ..MinerConfig::new(f.miner_id, 1)
+    };
+    let mut m = Miner::new(config).unwrap();
+    assert_eq!(
+        m.handle(Timestamp(0), Input::Command(task(&f, U256::MAX, 2))),
+        Err(MinerError::TooManyShards { shards: 4, max: 2 })
+    );
+    assert_eq!(
+        m.handle(
+            Timestamp(0),
+            Input::Command(MinerCommand::SetShard(ShardConfig {
+                shard_id: 5,
+                num_shard: 4
+            }))
+        ),
+        Err(MinerError::InvalidShard)
+    );
+    // Zero target: the chain says wait.
+    m.handle(Timestamp(0), Input::Command(task(&f, U256::ZERO, 4)))
+        .unwrap();
+    assert!(matches!(
+        drain(&mut m)[..],
+        [Output::Event(MinerEvent::Waiting { epoch: 1 })]
+    ));
+    let mut tiny = task(&f, U256::MAX, 4);
+    if let MinerCommand::Task(t) = &mut tiny {
+        t.worker.context.flow_length = 1000;
+    }
+    assert_eq!(
+        m.handle(Timestamp(0), Input::Command(tiny)),
+        Err(MinerError::NothingToMine)
+    );
+    assert!(
+        Miner::new(MinerConfig {
+            shard: ShardConfig {
+                shard_id: 0,
+                num_shard: 3
+            },
+            ..MinerConfig::new(f.miner_id, 1)
+        })
+        .is_err()
+    );
+}
