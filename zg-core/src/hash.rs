@@ -102,23 +102,36 @@ pub fn hash_sector(sector: &[u8; crate::SECTOR_SIZE]) -> H256 {
     squeeze(&state)
 }
 
-/// Keccak-256 of `left || right`: an inner node of every 0G Merkle tree.
+/// Keccak-256 of an input shorter than one block (`N < 136`), absorbed lane by lane with no
+/// buffering: the shape of every inner node (64 bytes) and of the seal mask chain (32 bytes).
 #[inline]
-pub fn hash_pair(left: &H256, right: &H256) -> H256 {
-    // 64 bytes fit one block: eight lanes of data, then padding.
+fn hash_one_block<const N: usize>(parts: [&[u8; 32]; N]) -> H256 {
     let mut state = [0u64; 25];
     for (lane, bytes) in state
         .iter_mut()
-        .zip(left.0.chunks_exact(8).chain(right.0.chunks_exact(8)))
+        .zip(parts.iter().flat_map(|p| p.chunks_exact(8)))
     {
         let mut w = [0u8; 8];
         w.copy_from_slice(bytes);
         *lane = u64::from_le_bytes(w);
     }
-    state[8] = 0x01;
-    state[RATE_LANES - 1] = 0x80 << 56;
+    // pad10*1: the 0x01 domain byte right after the data, 0x80 closing the rate.
+    state[4 * N] = 0x01;
+    state[RATE_LANES - 1] |= 0x80 << 56;
     permute(&mut state);
     squeeze(&state)
+}
+
+/// Keccak-256 of `left || right`: an inner node of every 0G Merkle tree.
+#[inline]
+pub fn hash_pair(left: &H256, right: &H256) -> H256 {
+    hash_one_block([&left.0, &right.0])
+}
+
+/// Keccak-256 of one 32-byte word (the 0G seal mask chain hashes one word at a time).
+#[inline]
+pub fn hash_word(word: &[u8; 32]) -> H256 {
+    hash_one_block([word])
 }
 
 /// The table `Z[h]` of roots of all-zero subtrees of height `h` (0 ≤ h < 64):
@@ -179,6 +192,14 @@ mod tests {
         for seed in 0..8u8 {
             let sector: [u8; 256] = core::array::from_fn(|i| (i as u8).wrapping_mul(seed) ^ seed);
             assert_eq!(hash_sector(&sector), reference(&sector));
+        }
+    }
+
+    #[test]
+    fn hash_word_matches_sha3() {
+        for seed in 0..8u8 {
+            let word: [u8; 32] = core::array::from_fn(|i| (i as u8).wrapping_mul(seed) ^ 0x5a);
+            assert_eq!(hash_word(&word), reference(&word));
         }
     }
 

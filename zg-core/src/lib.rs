@@ -66,7 +66,7 @@ pub mod sim;
 pub mod tree;
 
 pub use error::Error;
-pub use hash::{hash_pair, hash_sector, keccak256, keccak256_parts};
+pub use hash::{hash_pair, hash_sector, hash_word, keccak256, keccak256_parts};
 pub use primitives::{Amount, Epoch, H256, NodeId, Timestamp};
 
 /// Bytes in a sector (a 0G Merkle leaf and the flow's address unit; "chunk" in the Go client).

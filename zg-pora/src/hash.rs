@@ -1,35 +1,17 @@
 //! The two hash functions of PoRA, in the shapes its hot loops call them.
 //!
-//! * Keccak-256 of one 32-byte word (the seal mask chain) is specialised here: four lanes of
-//!   data, the pad10*1 bits, one permutation. zg-core's sponge handles any length; this shape is
-//!   what sealing calls 128 times per seal. It is tested against `sha3::Keccak256`.
+//! * Keccak-256 of one 32-byte word (the seal mask chain, 128 calls per seal) is zg-core's
+//!   one-block [`hash_word`](zg_core::hash_word), tested here against `sha3::Keccak256`.
 //! * Keccak-256 of 64 bytes is zg-core's [`hash_pair`](zg_core::hash_pair).
 //! * BLAKE2b-512 comes from the `blake2` crate (RustCrypto), as the 0G node uses it.
 
 use blake2::{Blake2b512, Digest};
 use zg_core::H256;
 
-/// Keccak-256 rate in 64-bit lanes (136 bytes).
-const RATE_LANES: usize = 17;
-
-/// Keccak-256 of exactly 32 bytes.
+/// Keccak-256 of exactly 32 bytes (zg-core's one-block path).
 #[inline]
 pub(crate) fn keccak_word(word: &[u8; 32]) -> [u8; 32] {
-    let mut state = [0u64; 25];
-    for (lane, bytes) in state.iter_mut().zip(word.chunks_exact(8)) {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(bytes);
-        *lane = u64::from_le_bytes(w);
-    }
-    // pad10*1: the 0x01 domain byte right after the data, 0x80 in the last byte of the rate.
-    state[4] = 0x01;
-    state[RATE_LANES - 1] = 0x80 << 56;
-    keccak::Keccak::new().with_f1600(|f| f(&mut state));
-    let mut out = [0u8; 32];
-    for (chunk, lane) in out.chunks_exact_mut(8).zip(state.iter()) {
-        chunk.copy_from_slice(&lane.to_le_bytes());
-    }
-    out
+    zg_core::hash_word(word).0
 }
 
 /// BLAKE2b-512 of the concatenation of `parts`.
