@@ -1,0 +1,147 @@
+//! FK20: all coset (multi-point) proofs of a polynomial in one go.
+//!
+//! For a polynomial `p` of `n` coefficients, cosets of size `l` and the extended domain of size
+//! `2n`, there are `m = 2n/l` cosets; coset `j` is `h_j·<w_l>` with `h_j = w_2n^brp_m(j)`, so
+//! `h_j^l = w_m^brp_m(j)`. With `k = n/l`, the proof for a coset whose shift satisfies
+//! `h^l = g` is (Feist–Khovratovich, "Fast amortized KZG proofs", 2020, §3)
+//!
+//! ```text
+//! pi(g) = sum_{i<k} g^i h_i,   h_i = [floor(p / X^(l(i+1)))(s)]
+//! ```
+//!
+//! so all `m` proofs are one G1 FFT of size `m` over `h` (zero-padded from `k` to `m = 2k`),
+//! output in bit-reversed order = cell order. The `h_i` are a Toeplitz matrix–vector product,
+//! computed through circulant embedding: splitting coefficients and setup powers by residue
+//! `v` mod `l`,
+//!
+//! ```text
+//! h_i = sum_v C_v[k + i],  C_v = XR_v (*) B_v   (cyclic convolution of length 2k)
+//! XR_v[t] = [s^(l(k-1-t)+v)] (t < k),  B_v[w] = p_(lw+v) (w < k),  both zero-padded
+//! ```
+//!
+//! `FFT(XR_v)` depends on the setup only and is precomputed here ([`CosetProver::new`]);
+//! per proof run: `l` scalar FFTs of `B_v`, `m` MSMs of size `l`
+//! (`H_j = sum_v FFT(XR_v)_j FFT(B_v)_j`), one G1 inverse FFT to get `h`, one G1 FFT to get
+//! the proofs.
+
+use crate::Error;
+use crate::fft::Domain;
+use crate::settings::KzgSettings;
+use ark_bls12_381::{Fr, G1Affine, G1Projective};
+use ark_ec::{AffineRepr, CurveGroup};
+use ark_ff::{Field, Zero};
+
+/// Precomputed FK20 tables for one `(n, l)` pair: computes the `2n/l` coset proofs of a
+/// polynomial of `n` coefficients at once.
+#[derive(Clone, Debug)]
+pub struct CosetProver {
+    n: usize,
+    l: usize,
+    k: usize,
+    /// `xfft[j * l + v] = FFT(XR_v)[j]` (bit-reversed `j`): row `j` holds the `l` bases of
+    /// MSM `j`.
+    xfft: Vec<G1Affine>,
+    /// FFT domain of size `m = 2k`.
+    dom_m: Domain,
+}
+
+impl CosetProver {
+    /// Tables for polynomials of `n` coefficients (power of two, `<= settings.size()`) and
+    /// cosets of size `l` (power of two dividing `n`, `l < n`).
+    pub fn new(settings: &KzgSettings, n: usize, l: usize) -> Result<Self, Error> {
+        if !n.is_power_of_two() || n > settings.size() {
+            return Err(Error::UnsupportedSize {
+                size: n,
+                reason: "polynomial size must be a power of two <= the setup",
+            });
+        }
+        if !l.is_power_of_two() || l >= n {
+            return Err(Error::UnsupportedSize {
+                size: l,
+                reason: "coset size must be a power of two < polynomial size",
+            });
+        }
+        let k = n / l;
+        let m = 2 * k;
+        let dom_m = Domain::new(m);
+        let s = &settings.setup.g1_monomial;
+        let mut cols: Vec<Vec<G1Projective>> = Vec::with_capacity(l);
+        for v in 0..l {
+            let mut col = vec![G1Projective::zero(); m];
+            for (t, c) in col.iter_mut().enumerate().take(k) {
+                *c = s[l * (k - 1 - t) + v].into_group();
+            }
+            dom_m.fft_to_brp(&mut col);
+            cols.push(col);
+        }
+        let mut flat = vec![G1Projective::zero(); m * l];
+        for (v, col) in cols.iter().enumerate() {
+            for (j, p) in col.iter().enumerate() {
+                flat[j * l + v] = *p;
+            }
+        }
+        let xfft = G1Projective::normalize_batch(&flat);
+        Ok(Self {
+            n,
+            l,
+            k,
+            xfft,
+            dom_m,
+        })
+    }
+
+    /// Number of cosets (`2n/l`; 128 for EIP-7594 cells).
+    pub fn num_cosets(&self) -> usize {
+        2 * self.k
+    }
+
+    /// Coset size `l`.
+    pub fn coset_size(&self) -> usize {
+        self.l
+    }
+
+    /// The shift of coset `j`: `w_2n^brp_m(j)` (spec `coset_shift_for_cell` for cells).
+    pub fn coset_shift(&self, j: usize) -> Fr {
+        crate::field::primitive_root_of_unity(2 * self.n)
+            .pow([crate::field::reverse_bits(j, self.num_cosets()) as u64])
+    }
+
+    /// All `2n/l` coset proofs of `p = sum coeffs[i] X^i` (at most `n` coefficients), in coset
+    /// order `j` (bit-reversed over the extended domain, as EIP-7594 cells).
+    pub fn prove_all(&self, coeffs: &[Fr]) -> Result<Vec<G1Affine>, Error> {
+        if coeffs.len() > self.n {
+            return Err(Error::UnsupportedSize {
+                size: coeffs.len(),
+                reason: "more coefficients than the prover's n",
+            });
+        }
+        let (k, l, m) = (self.k, self.l, self.num_cosets());
+        let m_inv = Fr::from(m as u64).inverse().unwrap_or_default();
+        // Scalar side: FFT(B_v) for every residue v, scaled by 1/m (the inverse FFT's factor).
+        let mut scalars = vec![Fr::zero(); m * l];
+        let mut col = vec![Fr::zero(); m];
+        for v in 0..l {
+            col.iter_mut().for_each(|x| *x = Fr::zero());
+            for (w, c) in col.iter_mut().enumerate().take(k) {
+                if let Some(p) = coeffs.get(l * w + v) {
+                    *c = *p * m_inv;
+                }
+            }
+            self.dom_m.fft_to_brp(&mut col);
+            for (j, x) in col.iter().enumerate() {
+                scalars[j * l + v] = *x;
+            }
+        }
+        // H_j = sum_v FFT(XR_v)_j * FFT(B_v)_j: m MSMs of size l.
+        let mut h: Vec<G1Projective> = (0..m)
+            .map(|j| crate::msm::msm(&self.xfft[j * l..(j + 1) * l], &scalars[j * l..(j + 1) * l]))
+            .collect();
+        // C = IFFT(H) (1/m already applied); h_i = C[k + i].
+        self.dom_m.ifft_from_brp_unscaled(&mut h);
+        let mut hpad = vec![G1Projective::zero(); m];
+        hpad[..k].copy_from_slice(&h[k..]);
+        // pi_j = sum_i (h_j^l)^i h_i: FFT, bit-reversed output = coset order.
+        self.dom_m.fft_to_brp(&mut hpad);
+        Ok(G1Projective::normalize_batch(&hpad))
+    }
+}
