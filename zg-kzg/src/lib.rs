@@ -22,7 +22,7 @@ pub use eip7594::{CellProofs, Cells, compute_verify_cell_kzg_proof_batch_challen
 pub use error::{Error, SetupError};
 pub use fk20::CosetProver;
 pub use poly::{CosetOpening, Opening, coefficients_to_evaluations, evaluations_to_coefficients};
-pub use settings::KzgSettings;
+pub use settings::{KzgSettings, Precompute};
 pub use setup::{MAINNET_TRUSTED_SETUP, MAINNET_TRUSTED_SETUP_SHA256, TrustedSetup};
 pub use types::{
     BYTES_PER_BLOB, BYTES_PER_CELL, BYTES_PER_FIELD_ELEMENT, BYTES_PER_G1, Blob, Bytes32, Bytes48,

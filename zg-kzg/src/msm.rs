@@ -1,15 +1,451 @@
-//! Multi-scalar multiplication and scalar multiplication in G1.
+//! Multi-scalar multiplication in G1: Pippenger's bucket method with *batch-affine* bucket
+//! accumulation, plus fixed-base tables for bases known in advance.
+//!
+//! Bucket accumulation dominates an MSM. Instead of adding points into projective buckets one by
+//! one (a mixed addition costs about 11 field multiplications), the entries of every bucket are
+//! summed pairwise in rounds of a binary tree, all pairs of a round sharing one field inversion
+//! (Montgomery's trick), so an affine addition costs about 6 multiplications.
+//!
+//! With a [`FixedBaseTable`] (the bases `P_i` stored as `2^(c·w) P_i` for every window `w`), all
+//! windows fall into a single set of buckets: no per-window bucket sums, no doublings.
 
-use ark_bls12_381::{Fr, G1Affine, G1Projective};
-use ark_ec::VariableBaseMSM;
+use ark_bls12_381::{Fq, Fr, G1Affine, G1Projective};
+use ark_ec::AffineRepr;
+use ark_ff::{AdditiveGroup, Field, One, PrimeField, Zero};
 
 /// `p * s`.
 pub(crate) fn mul(p: &G1Projective, s: &Fr) -> G1Projective {
     *p * s
 }
 
+/// Signed `c`-bit digits of a scalar (little-endian limbs), `windows` of them, each in
+/// `[-2^(c-1), 2^(c-1)]`.
+fn signed_digits(scalar: &Fr, c: u32, windows: usize, out: &mut Vec<i32>) {
+    let limbs = scalar.into_bigint().0;
+    let mask = (1u64 << c) - 1;
+    let half = 1i64 << (c - 1);
+    let mut carry = 0i64;
+    for w in 0..windows {
+        let bit = w * c as usize;
+        let (limb, off) = (bit / 64, bit % 64);
+        let mut v = if limb < 4 { limbs[limb] >> off } else { 0 };
+        if off + c as usize > 64 && limb + 1 < 4 {
+            v |= limbs[limb + 1] << (64 - off);
+        }
+        let mut d = i64::try_from(v & mask).unwrap_or(0) + carry;
+        if d > half {
+            d -= 1 << c;
+            carry = 1;
+        } else {
+            carry = 0;
+        }
+        out.push(i32::try_from(d).unwrap_or(0));
+    }
+}
+
+/// An entry of the accumulation: `point` (index into the point slice, bit 31 = negate).
+const NEG: u32 = 1 << 31;
+
+/// Largest number of points handled in one accumulation, so that point indices (times the
+/// number of windows) and bucket indices fit in 31 bits; larger MSMs are split.
+const MAX_CHUNK: usize = 1 << 20;
+
+/// An index known to be below `2^31` (guaranteed by [`MAX_CHUNK`]).
+#[inline(always)]
+fn idx32(i: usize) -> u32 {
+    debug_assert!(i < 1 << 31);
+    u32::try_from(i).unwrap_or(u32::MAX >> 1)
+}
+
+/// Sums the points of every bucket. `entries[i] = (bucket, point | NEG?)`. Returns one affine
+/// point per bucket (the identity for empty buckets).
+fn bucket_sums(points: &[G1Affine], entries: &[(u32, u32)], num_buckets: usize) -> Vec<G1Affine> {
+    // Counting sort by bucket.
+    let mut start = vec![0usize; num_buckets + 1];
+    for &(b, _) in entries {
+        start[b as usize + 1] += 1;
+    }
+    for i in 0..num_buckets {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut scratch = vec![G1Affine::identity(); entries.len()];
+    for &(b, p) in entries {
+        let slot = &mut fill[b as usize];
+        let pt = points[(p & !NEG) as usize];
+        scratch[*slot] = if p & NEG != 0 { -pt } else { pt };
+        *slot += 1;
+    }
+    let mut len: Vec<usize> = (0..num_buckets).map(|b| start[b + 1] - start[b]).collect();
+    // Work on groups of buckets small enough to stay in cache.
+    let mut out = vec![G1Affine::identity(); num_buckets];
+    let mut ws = Workspace::default();
+    let mut b0 = 0;
+    while b0 < num_buckets {
+        let mut b1 = b0;
+        let mut total = 0;
+        while b1 < num_buckets && (b1 == b0 || total + len[b1] <= 8192) {
+            total += len[b1];
+            b1 += 1;
+        }
+        reduce_buckets(&mut scratch, &start[b0..=b1], &mut len[b0..b1], &mut ws);
+        for b in b0..b1 {
+            if len[b] == 1 {
+                out[b] = scratch[start[b]];
+            }
+        }
+        b0 = b1;
+    }
+    out
+}
+
+#[derive(Default)]
+struct Workspace {
+    den: Vec<Fq>,
+    kind: Vec<u8>,
+}
+
+const PAIR_ADD: u8 = 0;
+const PAIR_DOUBLE: u8 = 1;
+const PAIR_TAKE_A: u8 = 2;
+const PAIR_TAKE_B: u8 = 3;
+const PAIR_ZERO: u8 = 4;
+
+/// Tree-reduces buckets `[start[i], start[i] + len[i])` of `pts` until each has at most one point.
+fn reduce_buckets(pts: &mut [G1Affine], start: &[usize], len: &mut [usize], ws: &mut Workspace) {
+    loop {
+        ws.den.clear();
+        ws.kind.clear();
+        for (b, &l) in len.iter().enumerate() {
+            let s = start[b];
+            for i in 0..l / 2 {
+                let (a, c) = (&pts[s + 2 * i], &pts[s + 2 * i + 1]);
+                let (kind, den) = classify(a, c);
+                ws.kind.push(kind);
+                ws.den.push(den);
+            }
+        }
+        if ws.den.is_empty() {
+            return;
+        }
+        batch_invert_fq(&mut ws.den);
+        let mut k = 0;
+        for (b, l) in len.iter_mut().enumerate() {
+            let s = start[b];
+            let pairs = *l / 2;
+            for i in 0..pairs {
+                let a = pts[s + 2 * i];
+                let c = pts[s + 2 * i + 1];
+                pts[s + i] = finish(&a, &c, ws.kind[k], &ws.den[k]);
+                k += 1;
+            }
+            if *l % 2 == 1 {
+                pts[s + pairs] = pts[s + *l - 1];
+            }
+            *l = l.div_ceil(2);
+        }
+    }
+}
+
+#[inline(always)]
+fn classify(a: &G1Affine, b: &G1Affine) -> (u8, Fq) {
+    if a.is_zero() {
+        return (PAIR_TAKE_B, Fq::one());
+    }
+    if b.is_zero() {
+        return (PAIR_TAKE_A, Fq::one());
+    }
+    if a.x == b.x {
+        if a.y == b.y {
+            return (PAIR_DOUBLE, a.y.double());
+        }
+        return (PAIR_ZERO, Fq::one());
+    }
+    (PAIR_ADD, b.x - a.x)
+}
+
+#[inline(always)]
+fn finish(a: &G1Affine, b: &G1Affine, kind: u8, inv: &Fq) -> G1Affine {
+    match kind {
+        PAIR_ADD => {
+            let lambda = (b.y - a.y) * inv;
+            let x3 = lambda.square() - a.x - b.x;
+            let y3 = lambda * (a.x - x3) - a.y;
+            G1Affine::new_unchecked(x3, y3)
+        }
+        PAIR_DOUBLE => {
+            let xx = a.x.square();
+            let lambda = (xx.double() + xx) * inv;
+            let x3 = lambda.square() - a.x.double();
+            let y3 = lambda * (a.x - x3) - a.y;
+            G1Affine::new_unchecked(x3, y3)
+        }
+        PAIR_TAKE_A => *a,
+        PAIR_TAKE_B => *b,
+        _ => G1Affine::identity(),
+    }
+}
+
+/// Montgomery's trick over non-zero elements.
+fn batch_invert_fq(v: &mut [Fq]) {
+    let mut prefix = Vec::with_capacity(v.len());
+    let mut acc = Fq::one();
+    for x in v.iter() {
+        prefix.push(acc);
+        acc *= x;
+    }
+    let mut inv = acc.inverse().unwrap_or_default();
+    for (x, p) in v.iter_mut().zip(prefix.iter()).rev() {
+        let xi = inv * p;
+        inv *= *x;
+        *x = xi;
+    }
+}
+
+/// `sum_k (k+1) * buckets[k]`, by the running-sum trick.
+fn weighted_bucket_sum(buckets: &[G1Affine]) -> G1Projective {
+    let mut running = G1Projective::zero();
+    let mut total = G1Projective::zero();
+    for b in buckets.iter().rev() {
+        if !b.is_zero() {
+            running += b;
+        }
+        total += running;
+    }
+    total
+}
+
+/// Window size for a variable-base MSM of `n` points.
+fn window_bits(n: usize) -> u32 {
+    match n {
+        0..=16 => 3,
+        17..=64 => 4,
+        65..=256 => 5,
+        257..=1024 => 7,
+        1025..=4096 => 9,
+        _ => 10,
+    }
+}
+
 /// `sum_i scalars[i] * bases[i]` over the shorter of the two slices.
 pub(crate) fn msm(bases: &[G1Affine], scalars: &[Fr]) -> G1Projective {
     let n = bases.len().min(scalars.len());
-    G1Projective::msm_unchecked(&bases[..n], &scalars[..n])
+    if n < 4 {
+        return bases.iter().zip(scalars).map(|(b, s)| *b * s).sum();
+    }
+    msm_groups(&bases[..n], &scalars[..n], n)
+        .pop()
+        .unwrap_or_default()
+}
+
+/// Many independent MSMs in one pass (so that the batched inversions are shared): result `j`
+/// is `sum scalars[i] * bases[i]` over `i` in `j*group .. (j+1)*group`. At most
+/// [`MAX_CHUNK`] points.
+pub(crate) fn msm_groups(bases: &[G1Affine], scalars: &[Fr], group: usize) -> Vec<G1Projective> {
+    let n = bases.len().min(scalars.len()).min(MAX_CHUNK);
+    let group = group.max(1);
+    let groups = n.div_ceil(group);
+    let c = window_bits(group.min(n));
+    let windows = 256usize.div_ceil(c as usize);
+    let half = 1usize << (c - 1);
+    let mut digits = Vec::with_capacity(windows);
+    let mut entries = Vec::with_capacity(n * windows);
+    for (i, s) in scalars[..n].iter().enumerate() {
+        digits.clear();
+        signed_digits(s, c, windows, &mut digits);
+        let g = i / group;
+        for (w, &d) in digits.iter().enumerate() {
+            if d != 0 {
+                let bucket = (g * windows + w) * half + d.unsigned_abs() as usize - 1;
+                let point = idx32(i) | if d < 0 { NEG } else { 0 };
+                entries.push((idx32(bucket), point));
+            }
+        }
+    }
+    let sums = bucket_sums(&bases[..n], &entries, groups * windows * half);
+    sums.chunks(windows * half)
+        .map(|g| {
+            let mut acc = G1Projective::zero();
+            for w in (0..windows).rev() {
+                for _ in 0..c {
+                    acc.double_in_place();
+                }
+                acc += weighted_bucket_sum(&g[w * half..(w + 1) * half]);
+            }
+            acc
+        })
+        .collect()
+}
+
+/// Precomputed `2^(c·w) P_i` for fixed bases `P_i`: MSMs against these bases skip the
+/// per-window bucket sums and all doublings. Memory: `ceil(256/c)` affine points per base.
+#[derive(Clone, Debug)]
+pub(crate) struct FixedBaseTable {
+    c: u32,
+    windows: usize,
+    n: usize,
+    /// `points[w * n + i] = 2^(c·w) bases[i]`.
+    points: Vec<G1Affine>,
+}
+
+impl FixedBaseTable {
+    /// Tables for at most `2^31 / ceil(256/c)` bases (all internal uses are far below).
+    pub(crate) fn new(bases: &[G1Affine], c: u32) -> Self {
+        let windows = 256usize.div_ceil(c as usize);
+        let n = bases.len().min((1 << 31) / windows);
+        let bases = &bases[..n];
+        let windows = 256usize.div_ceil(c as usize);
+        let mut points = Vec::with_capacity(n * windows);
+        points.extend_from_slice(bases);
+        let mut cur = bases.to_vec();
+        for _ in 1..windows {
+            for _ in 0..c {
+                batch_double(&mut cur);
+            }
+            points.extend_from_slice(&cur);
+        }
+        Self {
+            c,
+            windows,
+            n,
+            points,
+        }
+    }
+
+    /// Bytes held by the table.
+    pub(crate) fn size_bytes(&self) -> usize {
+        self.points.len() * core::mem::size_of::<G1Affine>()
+    }
+
+    /// `sum_i scalars[i] * bases[i]` for groups of `group` consecutive bases:
+    /// result `j` uses bases and scalars `j*group .. (j+1)*group`.
+    pub(crate) fn msm_groups(&self, scalars: &[Fr], group: usize) -> Vec<G1Projective> {
+        let n = self.n.min(scalars.len());
+        let groups = n.div_ceil(group.max(1));
+        let half = 1usize << (self.c - 1);
+        let mut digits = Vec::with_capacity(self.windows);
+        let mut entries = Vec::with_capacity(n * self.windows);
+        for (i, s) in scalars[..n].iter().enumerate() {
+            digits.clear();
+            signed_digits(s, self.c, self.windows, &mut digits);
+            let g = i / group;
+            for (w, &d) in digits.iter().enumerate() {
+                if d != 0 {
+                    let bucket = g * half + d.unsigned_abs() as usize - 1;
+                    let point = idx32(w * self.n + i) | if d < 0 { NEG } else { 0 };
+                    entries.push((idx32(bucket), point));
+                }
+            }
+        }
+        let sums = bucket_sums(&self.points, &entries, groups * half);
+        sums.chunks(half).map(weighted_bucket_sum).collect()
+    }
+
+    /// `sum_i scalars[i] * bases[i]`.
+    pub(crate) fn msm(&self, scalars: &[Fr]) -> G1Projective {
+        self.msm_groups(scalars, self.n).pop().unwrap_or_default()
+    }
+}
+
+/// Doubles every (non-identity) affine point, with one shared inversion.
+fn batch_double(pts: &mut [G1Affine]) {
+    let mut den: Vec<Fq> = pts
+        .iter()
+        .map(|p| if p.is_zero() { Fq::one() } else { p.y.double() })
+        .collect();
+    batch_invert_fq(&mut den);
+    for (p, inv) in pts.iter_mut().zip(&den) {
+        if !p.is_zero() {
+            *p = finish(&p.clone(), &p.clone(), PAIR_DOUBLE, inv);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::field::random_fr;
+    use ark_ec::{CurveGroup, PrimeGroup, VariableBaseMSM};
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+
+    fn naive(bases: &[G1Affine], scalars: &[Fr]) -> G1Projective {
+        G1Projective::msm_unchecked(bases, scalars)
+    }
+
+    #[test]
+    fn digits_recompose() {
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        for c in [3u32, 5, 8, 9, 13] {
+            let windows = 256usize.div_ceil(c as usize);
+            for s in [random_fr(&mut rng), -Fr::one(), Fr::zero(), Fr::one()] {
+                let mut d = Vec::new();
+                signed_digits(&s, c, windows, &mut d);
+                let mut acc = Fr::zero();
+                for &x in d.iter().rev() {
+                    acc *= Fr::from(1u64 << c);
+                    acc += if x < 0 {
+                        -Fr::from(u64::from(x.unsigned_abs()))
+                    } else {
+                        Fr::from(x as u64)
+                    };
+                }
+                assert_eq!(acc, s, "c={c}");
+            }
+        }
+    }
+
+    #[test]
+    fn msm_matches_reference_including_edge_cases() {
+        let mut rng = ChaCha20Rng::seed_from_u64(4);
+        let g = G1Projective::generator();
+        let base: Vec<G1Affine> = (0..300)
+            .map(|_| (g * random_fr(&mut rng)).into_affine())
+            .collect();
+        for n in [0usize, 1, 3, 4, 17, 64, 300] {
+            let mut bases = base[..n].to_vec();
+            let mut scalars: Vec<Fr> = (0..n).map(|_| random_fr(&mut rng)).collect();
+            if n >= 17 {
+                // Duplicates, negations, identity and zero/one scalars: the special cases of
+                // affine addition.
+                bases[1] = bases[0];
+                bases[2] = -bases[0];
+                bases[3] = G1Affine::identity();
+                scalars[4] = Fr::zero();
+                scalars[5] = Fr::one();
+                scalars[6] = -Fr::one();
+                scalars[1] = scalars[0];
+                scalars[2] = scalars[0];
+            }
+            assert_eq!(msm(&bases, &scalars), naive(&bases, &scalars), "n={n}");
+            let t = FixedBaseTable::new(&bases, 8);
+            assert_eq!(t.msm(&scalars), naive(&bases, &scalars), "fixed n={n}");
+        }
+        // Same point many times in one bucket (all scalars equal).
+        let bases = vec![base[0]; 40];
+        let scalars = vec![Fr::from(5u64); 40];
+        assert_eq!(
+            msm(&bases, &scalars),
+            g * Fr::zero() + base[0] * Fr::from(200u64)
+        );
+    }
+
+    #[test]
+    fn grouped_fixed_base_msm() {
+        let mut rng = ChaCha20Rng::seed_from_u64(5);
+        let g = G1Projective::generator();
+        let bases: Vec<G1Affine> = (0..96)
+            .map(|_| (g * random_fr(&mut rng)).into_affine())
+            .collect();
+        let scalars: Vec<Fr> = (0..96).map(|_| random_fr(&mut rng)).collect();
+        let t = FixedBaseTable::new(&bases, 6);
+        let got = t.msm_groups(&scalars, 32);
+        let var = msm_groups(&bases, &scalars, 32);
+        for j in 0..3 {
+            let want = naive(&bases[32 * j..32 * (j + 1)], &scalars[32 * j..32 * (j + 1)]);
+            assert_eq!(got[j], want);
+            assert_eq!(var[j], want);
+        }
+        assert!(t.size_bytes() > 0);
+    }
 }

@@ -94,7 +94,10 @@ impl KzgSettings {
     }
 
     pub(crate) fn commit_lagrange_brp(&self, evals: &[Fr]) -> G1Projective {
-        msm(&self.g1_lagrange_brp, evals)
+        match &self.lagrange_table {
+            Some(t) => t.msm(evals),
+            None => msm(&self.g1_lagrange_brp, evals),
+        }
     }
 
     /// Opens `p = sum coeffs[i] X^i` at `z`: returns `(p(z), proof)`.

@@ -40,7 +40,7 @@ fn cases() -> &'static BTreeMap<String, BTreeMap<String, String>> {
 
 fn settings() -> &'static KzgSettings {
     static S: OnceLock<KzgSettings> = OnceLock::new();
-    S.get_or_init(|| KzgSettings::mainnet().expect("mainnet setup"))
+    S.get_or_init(|| KzgSettings::mainnet_with(Precompute::Full).expect("mainnet setup"))
 }
 
 fn bytes(y: &Yaml) -> Vec<u8> {
