@@ -82,23 +82,10 @@ impl CosetProver {
         let k = n / l;
         let m = 2 * k;
         let dom_m = Domain::new(m);
-        let s = &settings.setup.g1_monomial;
-        let mut cols: Vec<Vec<G1Projective>> = Vec::with_capacity(l);
-        for v in 0..l {
-            let mut col = vec![G1Projective::zero(); m];
-            for (t, c) in col.iter_mut().enumerate().take(k) {
-                *c = s[l * (k - 1 - t) + v].into_group();
-            }
-            dom_m.fft_to_brp(&mut col);
-            cols.push(col);
-        }
-        let mut flat = vec![G1Projective::zero(); m * l];
-        for (v, col) in cols.iter().enumerate() {
-            for (j, p) in col.iter().enumerate() {
-                flat[j * l + v] = *p;
-            }
-        }
-        let xfft = G1Projective::normalize_batch(&flat);
+        let xfft = match mainnet_cell_bases(settings, n, l) {
+            Some(bases) => bases,
+            None => compute_bases(settings, n, l, &dom_m),
+        };
         let table = match precompute {
             crate::Precompute::None => None,
             crate::Precompute::Full => Some(FixedBaseTable::new(&xfft, FK20_WINDOW_BITS)),
@@ -172,5 +159,115 @@ impl CosetProver {
         // pi_j = sum_i (h_j^l)^i h_i: FFT, bit-reversed output = coset order.
         self.dom_m.fft_to_brp(&mut hpad);
         Ok(G1Projective::normalize_batch(&hpad))
+    }
+}
+
+/// `FFT(XR_v)` for every residue `v`, laid out row by row (`[j * l + v]`).
+pub(crate) fn compute_bases(
+    settings: &KzgSettings,
+    n: usize,
+    l: usize,
+    dom_m: &Domain,
+) -> Vec<G1Affine> {
+    let k = n / l;
+    let m = 2 * k;
+    let s = &settings.setup.g1_monomial;
+    let mut cols: Vec<Vec<G1Projective>> = Vec::with_capacity(l);
+    for v in 0..l {
+        let mut col = vec![G1Projective::zero(); m];
+        for (t, c) in col.iter_mut().enumerate().take(k) {
+            *c = s[l * (k - 1 - t) + v].into_group();
+        }
+        dom_m.fft_to_brp(&mut col);
+        cols.push(col);
+    }
+    let mut flat = vec![G1Projective::zero(); m * l];
+    for (v, col) in cols.iter().enumerate() {
+        for (j, p) in col.iter().enumerate() {
+            flat[j * l + v] = *p;
+        }
+    }
+    G1Projective::normalize_batch(&flat)
+}
+
+/// The FK20 bases of the mainnet setup for EIP-7594 cells, computed once by
+/// [`compute_bases`] and shipped in `data/fk20_mainnet_cells.bin` (8192 uncompressed G1
+/// points, 786 KB; regenerate with `cargo test -p zg-kzg --release -- --ignored
+/// regenerate_fk20_mainnet_bases`). Computing them costs about 20 000 G1 scalar
+/// multiplications (over a second); loading them a few milliseconds. Used only when the setup
+/// is byte-identical to the mainnet file and the data's digest matches; the test suite
+/// recomputes them and compares.
+fn mainnet_cell_bases(settings: &KzgSettings, n: usize, l: usize) -> Option<Vec<G1Affine>> {
+    use ark_serialize::{CanonicalDeserialize, Compress, Validate};
+    use sha2::{Digest, Sha256};
+    if !settings.setup.is_mainnet
+        || n != crate::FIELD_ELEMENTS_PER_BLOB
+        || l != crate::FIELD_ELEMENTS_PER_CELL
+    {
+        return None;
+    }
+    let digest: [u8; 32] = Sha256::digest(MAINNET_CELL_BASES).into();
+    if digest != MAINNET_CELL_BASES_SHA256 {
+        return None;
+    }
+    MAINNET_CELL_BASES
+        .chunks_exact(96)
+        .map(|raw| {
+            let p = G1Affine::deserialize_with_mode(raw, Compress::No, Validate::No).ok()?;
+            // On-curve check (cheap); the digest pins the exact points.
+            p.is_on_curve().then_some(p)
+        })
+        .collect::<Option<Vec<_>>>()
+        .filter(|v| v.len() == 2 * n)
+}
+
+/// `data/fk20_mainnet_cells.bin`.
+const MAINNET_CELL_BASES: &[u8] = include_bytes!("../data/fk20_mainnet_cells.bin");
+/// SHA-256 of [`MAINNET_CELL_BASES`].
+const MAINNET_CELL_BASES_SHA256: [u8; 32] = include!("../data/fk20_mainnet_cells.sha256");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ark_serialize::CanonicalSerialize;
+    use sha2::{Digest, Sha256};
+
+    fn computed() -> Vec<G1Affine> {
+        let s = KzgSettings::mainnet().unwrap();
+        compute_bases(&s, 4096, 64, &Domain::new(128))
+    }
+
+    /// The shipped bases are exactly what `compute_bases` derives from the mainnet setup.
+    #[test]
+    fn shipped_mainnet_bases_match_computation() {
+        let s = KzgSettings::mainnet().unwrap();
+        let shipped = mainnet_cell_bases(&s, 4096, 64).expect("shipped bases load");
+        assert_eq!(shipped, computed());
+        // And a setup that is not byte-identical to mainnet does not use them.
+        let mut other = s.setup.clone();
+        other.is_mainnet = false;
+        let s2 = KzgSettings::from_setup(other, crate::Precompute::None);
+        assert!(mainnet_cell_bases(&s2, 4096, 64).is_none());
+    }
+
+    /// Writes `data/fk20_mainnet_cells.bin` and its digest.
+    #[test]
+    #[ignore = "regenerates shipped data; run with --ignored after changing compute_bases"]
+    fn regenerate_fk20_mainnet_bases() {
+        let mut out = Vec::with_capacity(8192 * 96);
+        for p in computed() {
+            p.serialize_uncompressed(&mut out).unwrap();
+        }
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data/");
+        std::fs::write(format!("{dir}fk20_mainnet_cells.bin"), &out).unwrap();
+        let d: [u8; 32] = Sha256::digest(&out).into();
+        let text = format!(
+            "[{}]\n",
+            d.iter()
+                .map(|b| format!("0x{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        std::fs::write(format!("{dir}fk20_mainnet_cells.sha256"), text).unwrap();
     }
 }

@@ -41,6 +41,9 @@ pub struct TrustedSetup {
     pub(crate) g1_monomial: Vec<G1Affine>,
     /// `[s^i]G2`.
     pub(crate) g2_monomial: Vec<blst_p2_affine>,
+    /// Whether these are exactly the points of [`MAINNET_TRUSTED_SETUP`] (digest matched), so
+    /// that data derived from it once (the FK20 bases) may be loaded instead of recomputed.
+    pub(crate) is_mainnet: bool,
 }
 
 impl TrustedSetup {
@@ -82,7 +85,9 @@ impl TrustedSetup {
         if digest != MAINNET_TRUSTED_SETUP_SHA256 {
             return Self::parse(text);
         }
-        RawSetup::parse(text)?.decode(false)
+        let mut setup = RawSetup::parse(text)?.decode(false)?;
+        setup.is_mainnet = true;
+        Ok(setup)
     }
 
     /// Number of G1 points (`FIELD_ELEMENTS_PER_BLOB` on mainnet).
@@ -120,6 +125,7 @@ impl TrustedSetup {
             g1_lagrange,
             g1_monomial,
             g2_monomial,
+            is_mainnet: false,
         }
     }
 
@@ -307,6 +313,7 @@ impl RawSetup {
             g1_lagrange,
             g1_monomial,
             g2_monomial,
+            is_mainnet: false,
         })
     }
 }

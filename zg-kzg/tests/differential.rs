@@ -2,7 +2,12 @@
 //! blobs every output must be byte-identical, and both libraries must reject the same inputs.
 
 // Test code.
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::cast_possible_truncation)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::cast_possible_truncation
+)]
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};

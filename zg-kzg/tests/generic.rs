@@ -2,7 +2,12 @@
 //! references: naive polynomial arithmetic and direct commitments.
 
 // Test code.
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::cast_possible_truncation)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::cast_possible_truncation
+)]
 
 use ark_ff::{Field, One, Zero};
 use proptest::prelude::*;

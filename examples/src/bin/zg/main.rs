@@ -5,6 +5,8 @@
 
 use clap::{Parser, Subcommand};
 
+mod kzg;
+
 /// zg — 0G protocol primitives from the command line.
 #[derive(Parser)]
 #[command(name = "zg", version, about)]
@@ -15,8 +17,14 @@ struct Cli {
 
 /// One variant per area; each area's arguments and logic live in its module.
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// KZG commitments and proofs (EIP-4844 blobs, EIP-7594 cells).
+    #[command(subcommand)]
+    Kzg(kzg::KzgCommand),
+}
 
 fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {}
+    match Cli::parse().command {
+        Command::Kzg(cmd) => kzg::run(cmd),
+    }
 }
