@@ -1,7 +1,7 @@
 //! `zg kzg` end to end: known answers for the zero blob, rejection of invalid blobs.
 
 // Test code.
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::cast_possible_truncation)]
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -13,7 +13,10 @@ fn blob_file(name: &str, bytes: &[u8]) -> PathBuf {
 }
 
 fn zg(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_zg")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_zg"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 const INFINITY: &str = "0xc00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000";
@@ -24,8 +27,16 @@ fn zero_blob_commits_and_proves_to_infinity() {
     let path = f.to_str().unwrap();
     for cmd in ["commit", "prove"] {
         let out = zg(&["kzg", cmd, path]);
-        assert!(out.status.success(), "{cmd}: {}", String::from_utf8_lossy(&out.stderr));
-        assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), INFINITY, "{cmd}");
+        assert!(
+            out.status.success(),
+            "{cmd}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap().trim(),
+            INFINITY,
+            "{cmd}"
+        );
     }
     let out = zg(&["kzg", "cells", path]);
     assert!(out.status.success());
@@ -47,7 +58,9 @@ fn nonzero_blob_matches_the_library() {
     let out = zg(&["kzg", "commit", f.to_str().unwrap()]);
     assert!(out.status.success());
     let s = zg_kzg::KzgSettings::mainnet().unwrap();
-    let c = s.blob_to_kzg_commitment(&zg_kzg::Blob::from_slice(&bytes).unwrap()).unwrap();
+    let c = s
+        .blob_to_kzg_commitment(&zg_kzg::Blob::from_slice(&bytes).unwrap())
+        .unwrap();
     assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), c.to_hex());
     std::fs::remove_file(f).unwrap();
 }
@@ -61,7 +74,10 @@ fn invalid_blobs_exit_non_zero_with_the_reason() {
         let out = zg(&["kzg", cmd, f.to_str().unwrap()]);
         assert!(!out.status.success(), "{cmd}");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("field element 5 is not canonical"), "{cmd}: {err}");
+        assert!(
+            err.contains("field element 5 is not canonical"),
+            "{cmd}: {err}"
+        );
     }
     std::fs::remove_file(f).unwrap();
 

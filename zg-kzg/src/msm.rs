@@ -123,7 +123,7 @@ fn idx32(i: usize) -> u32 {
 /// Sums the points of every bucket. `entries[i] = (bucket, point | NEG?)`. Returns one affine
 /// point per bucket (the identity for empty buckets).
 fn bucket_sums(points: &[G1Affine], entries: &[(u32, u32)], num_buckets: usize) -> Vec<G1Affine> {
-    // Counting sort by bucket.
+    // Counting sort by bucket: `order` lists the entries' points bucket by bucket.
     let mut start = vec![0usize; num_buckets + 1];
     for &(b, _) in entries {
         start[b as usize + 1] += 1;
@@ -132,34 +132,60 @@ fn bucket_sums(points: &[G1Affine], entries: &[(u32, u32)], num_buckets: usize) 
         start[i + 1] += start[i];
     }
     let mut fill = start.clone();
-    let mut scratch = vec![G1Affine::identity(); entries.len()];
+    let mut order = vec![0u32; entries.len()];
     for &(b, p) in entries {
         let slot = &mut fill[b as usize];
-        let pt = points[(p & !NEG) as usize];
-        scratch[*slot] = if p & NEG != 0 { -pt } else { pt };
+        order[*slot] = p;
         *slot += 1;
     }
-    let mut len: Vec<usize> = (0..num_buckets).map(|b| start[b + 1] - start[b]).collect();
-    // Work on groups of buckets small enough to stay in cache.
-    let mut out = vec![G1Affine::identity(); num_buckets];
-    let mut ws = Workspace::default();
+    // Groups of consecutive buckets small enough to stay in cache; independent of each other.
+    let mut groups = Vec::new();
     let mut b0 = 0;
     while b0 < num_buckets {
-        let mut b1 = b0;
-        let mut total = 0;
-        while b1 < num_buckets && (b1 == b0 || total + len[b1] <= 8192) {
-            total += len[b1];
+        let mut b1 = b0 + 1;
+        while b1 < num_buckets && start[b1 + 1] - start[b0] <= 8192 {
             b1 += 1;
         }
-        reduce_buckets(&mut scratch, &start[b0..=b1], &mut len[b0..b1], &mut ws);
-        for b in b0..b1 {
-            if len[b] == 1 {
-                out[b] = scratch[start[b]];
-            }
-        }
+        groups.push((b0, b1));
         b0 = b1;
     }
-    out
+    let run = |&(b0, b1): &(usize, usize)| -> Vec<G1Affine> {
+        let base = start[b0];
+        let mut scratch: Vec<G1Affine> = order[base..start[b1]]
+            .iter()
+            .map(|&p| {
+                let pt = points[(p & !NEG) as usize];
+                if p & NEG != 0 { -pt } else { pt }
+            })
+            .collect();
+        let local_start: Vec<usize> = start[b0..=b1].iter().map(|s| s - base).collect();
+        let mut len: Vec<usize> = (0..b1 - b0)
+            .map(|b| local_start[b + 1] - local_start[b])
+            .collect();
+        reduce_buckets(
+            &mut scratch,
+            &local_start,
+            &mut len,
+            &mut Workspace::default(),
+        );
+        (0..b1 - b0)
+            .map(|b| {
+                if len[b] == 1 {
+                    scratch[local_start[b]]
+                } else {
+                    G1Affine::identity()
+                }
+            })
+            .collect()
+    };
+    #[cfg(feature = "parallel")]
+    let parts: Vec<Vec<G1Affine>> = {
+        use rayon::prelude::*;
+        groups.par_iter().map(run).collect()
+    };
+    #[cfg(not(feature = "parallel"))]
+    let parts: Vec<Vec<G1Affine>> = groups.iter().map(run).collect();
+    parts.concat()
 }
 
 #[derive(Default)]
@@ -278,6 +304,30 @@ fn weighted_bucket_sum(buckets: &[G1Affine]) -> G1Projective {
     total
 }
 
+/// [`weighted_bucket_sum`] of one large bucket set, split in two halves that run in parallel
+/// with the `parallel` feature: `sum_k (k+1) B_k = S_lo + S_hi + mid * sum_{k >= mid} B_k`
+/// where `S_hi` weighs the upper half from 1.
+fn split_weighted_bucket_sum(buckets: &[G1Affine]) -> G1Projective {
+    #[cfg(feature = "parallel")]
+    if buckets.len() >= 512 {
+        let mid = buckets.len() / 2;
+        let (lo, hi) = buckets.split_at(mid);
+        let (s_lo, (s_hi, sum_hi)) = rayon::join(
+            || weighted_bucket_sum(lo),
+            || {
+                let sum: G1Projective = hi
+                    .iter()
+                    .filter(|b| !b.is_zero())
+                    .map(|b| b.into_group())
+                    .sum();
+                (weighted_bucket_sum(hi), sum)
+            },
+        );
+        return s_lo + s_hi + mul(&sum_hi, &Fr::from(mid as u64));
+    }
+    weighted_bucket_sum(buckets)
+}
+
 /// Window size for a variable-base MSM of `n` points.
 fn window_bits(n: usize) -> u32 {
     match n {
@@ -326,18 +376,32 @@ pub(crate) fn msm_groups(bases: &[G1Affine], scalars: &[Fr], group: usize) -> Ve
         }
     }
     let sums = bucket_sums(&bases[..n], &entries, groups * windows * half);
-    sums.chunks(windows * half)
-        .map(|g| {
-            let mut acc = G1Projective::zero();
-            for w in (0..windows).rev() {
-                for _ in 0..c {
-                    acc.double_in_place();
-                }
-                acc += weighted_bucket_sum(&g[w * half..(w + 1) * half]);
+    chunks_map(&sums, windows * half, |g| {
+        let mut acc = G1Projective::zero();
+        for w in (0..windows).rev() {
+            for _ in 0..c {
+                acc.double_in_place();
             }
-            acc
-        })
-        .collect()
+            acc += weighted_bucket_sum(&g[w * half..(w + 1) * half]);
+        }
+        acc
+    })
+}
+
+/// `f` over consecutive chunks of `v` (in parallel with the `parallel` feature).
+fn chunks_map<F>(v: &[G1Affine], size: usize, f: F) -> Vec<G1Projective>
+where
+    F: Fn(&[G1Affine]) -> G1Projective + Sync + Send,
+{
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        v.par_chunks(size).map(f).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        v.chunks(size).map(f).collect()
+    }
 }
 
 /// Precomputed `2^(c·w) P_i` for fixed bases `P_i`: MSMs against these bases skip the
@@ -401,7 +465,10 @@ impl FixedBaseTable {
             }
         }
         let sums = bucket_sums(&self.points, &entries, groups * half);
-        sums.chunks(half).map(weighted_bucket_sum).collect()
+        if groups == 1 {
+            return vec![split_weighted_bucket_sum(&sums)];
+        }
+        chunks_map(&sums, half, weighted_bucket_sum)
     }
 
     /// `sum_i scalars[i] * bases[i]`.

@@ -106,6 +106,49 @@ bytes_newtype!(
     48
 );
 
+impl KzgCommitment {
+    /// Spec `bytes_to_kzg_commitment`: the G1 point, if these bytes are the compressed encoding
+    /// of a point of the G1 subgroup or of the point at infinity.
+    pub fn to_point(&self) -> Result<crate::G1Affine, Error> {
+        crate::curve::g1_from_bytes(&self.0).map_err(|_| Error::InvalidG1Point {
+            what: "commitment",
+            index: 0,
+        })
+    }
+
+    /// The compressed encoding of a point (for commitments computed with the generic layer).
+    pub fn from_point(p: &crate::G1Affine) -> Self {
+        Self(crate::curve::g1_to_bytes(p))
+    }
+}
+
+impl KzgProof {
+    /// Spec `bytes_to_kzg_proof`: the G1 point, if valid (as [`KzgCommitment::to_point`]).
+    pub fn to_point(&self) -> Result<crate::G1Affine, Error> {
+        crate::curve::g1_from_bytes(&self.0).map_err(|_| Error::InvalidG1Point {
+            what: "proof",
+            index: 0,
+        })
+    }
+
+    /// The compressed encoding of a point.
+    pub fn from_point(p: &crate::G1Affine) -> Self {
+        Self(crate::curve::g1_to_bytes(p))
+    }
+}
+
+impl Bytes32 {
+    /// Spec `bytes_to_bls_field`: the field element, if the big-endian integer is below `r`.
+    pub fn to_field(&self) -> Result<crate::Fr, Error> {
+        crate::field::fr_from_be_bytes(&self.0).ok_or(Error::NonCanonicalFieldElement { index: 0 })
+    }
+
+    /// Spec `bls_field_to_bytes`: canonical big-endian encoding.
+    pub fn from_field(x: &crate::Fr) -> Self {
+        Self(crate::field::fr_to_be_bytes(x))
+    }
+}
+
 impl From<KzgCommitment> for Bytes48 {
     fn from(c: KzgCommitment) -> Self {
         Self(c.0)

@@ -39,7 +39,9 @@ pub(crate) fn run(cmd: KzgCommand) -> Result<()> {
     match cmd {
         KzgCommand::Commit { blob } => {
             let b = read_blob(&blob)?;
-            let c = settings()?.blob_to_kzg_commitment(&b).with_context(|| format!("{} is not a valid blob", blob.display()))?;
+            let c = settings()?
+                .blob_to_kzg_commitment(&b)
+                .with_context(|| format!("{} is not a valid blob", blob.display()))?;
             println!("{}", c.to_hex());
         }
         KzgCommand::Prove { blob } => {
@@ -52,8 +54,9 @@ pub(crate) fn run(cmd: KzgCommand) -> Result<()> {
         }
         KzgCommand::Cells { blob } => {
             let b = read_blob(&blob)?;
-            let (_, proofs) =
-                settings()?.compute_cells_and_kzg_proofs(&b).with_context(|| format!("{} is not a valid blob", blob.display()))?;
+            let (_, proofs) = settings()?
+                .compute_cells_and_kzg_proofs(&b)
+                .with_context(|| format!("{} is not a valid blob", blob.display()))?;
             let mut out = String::with_capacity(proofs.len() * 99);
             for p in proofs.iter() {
                 out.push_str(&p.to_hex());
