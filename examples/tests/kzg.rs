@@ -1,7 +1,12 @@
 //! `zg kzg` end to end: known answers for the zero blob, rejection of invalid blobs.
 
 // Test code.
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::cast_possible_truncation)]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::cast_possible_truncation
+)]
 
 use std::path::PathBuf;
 use std::process::Command;
