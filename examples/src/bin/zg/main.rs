@@ -5,6 +5,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod kzg;
 mod pora;
 mod root;
 mod serving;
@@ -31,6 +32,9 @@ enum Command {
     /// 0G sealing, PoRA mining and answer verification.
     #[command(subcommand)]
     Pora(pora::PoraCommand),
+    /// KZG commitments and proofs (EIP-4844 blobs, EIP-7594 cells).
+    #[command(subcommand)]
+    Kzg(kzg::KzgCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -39,6 +43,7 @@ fn main() -> std::process::ExitCode {
         Command::Vrf(args) => vrf::run(args),
         Command::Serving(cmd) => serving::run(cmd),
         Command::Pora(c) => pora::run(c),
+        Command::Kzg(cmd) => kzg::run(cmd),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
