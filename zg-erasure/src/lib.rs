@@ -10,6 +10,7 @@ mod encode;
 mod error;
 mod layout;
 mod manifest;
+pub mod repair;
 
 pub use codec::{DecodedStripe, EncodedStripe, StripeDecoder, StripeEncoder};
 pub use decode::{Decoded, Decoder, decode, reconstruct_shard};
@@ -20,3 +21,4 @@ pub use manifest::{
     HEADER_LEN, MANIFEST_MAGIC, MANIFEST_VERSION, Manifest, ManifestHeader, PieceProof, ShardProof,
     ShardTree, ShardVerifier,
 };
+pub use repair::{Repair, RepairConfig, ShardHolder, Target};
