@@ -5,6 +5,8 @@
 
 use clap::{Parser, Subcommand};
 
+mod erasure;
+
 /// zg — 0G protocol primitives from the command line.
 #[derive(Parser)]
 #[command(name = "zg", version, about)]
@@ -15,8 +17,14 @@ struct Cli {
 
 /// One variant per area; each area's arguments and logic live in its module.
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Erasure-code files into verifiable shards (k data + m parity), check and rebuild them.
+    #[command(subcommand)]
+    Erasure(erasure::ErasureCmd),
+}
 
 fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {}
+    match Cli::parse().command {
+        Command::Erasure(cmd) => erasure::run(cmd),
+    }
 }
