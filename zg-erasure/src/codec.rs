@@ -23,9 +23,8 @@ use crate::{Error, Layout};
 /// ```
 pub struct StripeEncoder {
     layout: Layout,
-    rs: ReedSolomonEncoder,
-    /// Chunk size `rs` is configured for.
-    rs_chunk: usize,
+    /// The backend and the chunk size it is configured for.
+    rs: Option<(ReedSolomonEncoder, usize)>,
     /// Zero-padded copy of a short last stripe.
     pad: Vec<u8>,
 }
@@ -42,11 +41,11 @@ impl StripeEncoder {
     /// An encoder for `layout`, with working space for its full stripes.
     pub fn new(layout: Layout) -> Result<Self, Error> {
         let chunk = layout.stripe_chunk(0)?;
-        let rs = ReedSolomonEncoder::new(layout.data_shards(), layout.parity_shards(), chunk)?;
+        let mut rs = None;
+        backend(&mut rs, layout.data_shards(), layout.parity_shards(), chunk)?;
         Ok(StripeEncoder {
             layout,
             rs,
-            rs_chunk: chunk,
             pad: Vec::new(),
         })
     }
@@ -54,6 +53,20 @@ impl StripeEncoder {
     /// The layout.
     pub fn layout(&self) -> &Layout {
         &self.layout
+    }
+
+    /// Reconfigures for another layout, keeping the backend's working space (a node encoding
+    /// many objects allocates once).
+    pub fn reset(&mut self, layout: Layout) -> Result<(), Error> {
+        let chunk = layout.stripe_chunk(0)?;
+        backend(
+            &mut self.rs,
+            layout.data_shards(),
+            layout.parity_shards(),
+            chunk,
+        )?;
+        self.layout = layout;
+        Ok(())
     }
 
     /// Encodes stripe `stripe` from its object bytes (exactly
@@ -73,9 +86,8 @@ impl StripeEncoder {
         }
         let chunk = self.layout.stripe_chunk(stripe)?;
         let k = self.layout.data_shards();
-        let Self {
-            rs, rs_chunk, pad, ..
-        } = self;
+        let m = self.layout.parity_shards();
+        let Self { rs, pad, .. } = self;
         let data: &'a [u8] = if data.len() == k * chunk {
             data
         } else {
@@ -85,18 +97,15 @@ impl StripeEncoder {
             pad.resize(k * chunk, 0);
             pad
         };
-        if *rs_chunk != chunk {
-            rs.reset(k, self.layout.parity_shards(), chunk)?;
-            *rs_chunk = chunk;
+        if let Err(e) = backend(rs, k, m, chunk).and_then(|enc| {
+            data.chunks_exact(chunk)
+                .try_for_each(|c| Ok(enc.add_original_shard(c)?))
+        }) {
+            // Shards added so far would spill into the next stripe: start from a fresh backend.
+            *rs = None;
+            return Err(e);
         }
-        let parity = match encode_into(rs, data, chunk) {
-            Ok(()) => rs.encode()?,
-            Err(e) => {
-                // Forget the shards added so far so the next stripe starts clean.
-                rs.reset(k, self.layout.parity_shards(), chunk)?;
-                return Err(e);
-            }
-        };
+        let parity = backend(rs, k, m, chunk)?.encode()?;
         Ok(EncodedStripe {
             data,
             chunk,
@@ -106,12 +115,42 @@ impl StripeEncoder {
     }
 }
 
-fn encode_into(rs: &mut ReedSolomonEncoder, data: &[u8], chunk: usize) -> Result<(), Error> {
-    for c in data.chunks_exact(chunk) {
-        rs.add_original_shard(c)?;
-    }
-    Ok(())
+/// A reed-solomon-simd coder configured for `k`, `m`, `chunk`: reset in place when the chunk
+/// changes (its working space is kept), built when there is none. A coder whose reset failed is
+/// dropped, never reused half-configured.
+macro_rules! backend_fn {
+    ($name:ident, $ty:ty) => {
+        fn $name(
+            slot: &mut Option<($ty, usize)>,
+            k: usize,
+            m: usize,
+            chunk: usize,
+        ) -> Result<&mut $ty, Error> {
+            let stale = match slot {
+                Some((rs, c)) if *c != chunk => match rs.reset(k, m, chunk) {
+                    Ok(()) => {
+                        *c = chunk;
+                        false
+                    }
+                    Err(_) => true,
+                },
+                _ => false,
+            };
+            if stale {
+                *slot = None;
+            }
+            if slot.is_none() {
+                *slot = Some((<$ty>::new(k, m, chunk)?, chunk));
+            }
+            match slot {
+                Some((rs, _)) => Ok(rs),
+                None => Err(Error::Backend("no coder".to_string())),
+            }
+        }
+    };
 }
+backend_fn!(backend, ReedSolomonEncoder);
+backend_fn!(decoder_backend, ReedSolomonDecoder);
 
 /// One encoded stripe: `k + m` chunks of [`chunk_size`](Self::chunk_size) bytes, borrowed from
 /// the input (data chunks) and from the encoder (parity chunks). Dropping it readies the encoder
@@ -208,6 +247,20 @@ impl StripeDecoder {
     /// A decoder that will be given, for every stripe, the chunks of shards `chosen` (exactly
     /// `k` distinct indices in `0..k+m`, any order).
     pub fn new(layout: Layout, chosen: &[usize]) -> Result<Self, Error> {
+        let mut d = StripeDecoder {
+            layout,
+            chosen: Vec::new(),
+            data_pos: Vec::new(),
+            missing_data: 0,
+            rs: None,
+        };
+        d.reset(layout, chosen)?;
+        Ok(d)
+    }
+
+    /// Reconfigures for another layout and choice of shards, keeping the backend's working space
+    /// (a node decoding many objects allocates once). On error the decoder is unchanged.
+    pub fn reset(&mut self, layout: Layout, chosen: &[usize]) -> Result<(), Error> {
         let k = layout.data_shards();
         if chosen.len() != k {
             return Err(Error::ShardCount {
@@ -227,22 +280,15 @@ impl StripeDecoder {
             }
         }
         let missing_data = data_pos.iter().filter(|p| p.is_none()).count();
-        let rs = if missing_data > 0 {
+        if missing_data > 0 {
             let chunk = layout.stripe_chunk(0)?;
-            Some((
-                ReedSolomonDecoder::new(k, layout.parity_shards(), chunk)?,
-                chunk,
-            ))
-        } else {
-            None
-        };
-        Ok(StripeDecoder {
-            layout,
-            chosen: chosen.to_vec(),
-            data_pos,
-            missing_data,
-            rs,
-        })
+            decoder_backend(&mut self.rs, k, layout.parity_shards(), chunk)?;
+        }
+        self.layout = layout;
+        self.chosen = chosen.to_vec();
+        self.data_pos = data_pos;
+        self.missing_data = missing_data;
+        Ok(())
     }
 
     /// The layout.
@@ -285,26 +331,26 @@ impl StripeDecoder {
         }
         let k = self.layout.data_shards();
         let m = self.layout.parity_shards();
-        let restored = match &mut self.rs {
-            None => None,
-            Some((rs, rs_chunk)) => {
-                if *rs_chunk != chunk {
-                    rs.reset(k, m, chunk)?;
-                    *rs_chunk = chunk;
-                }
-                let added = self.chosen.iter().zip(chunks).try_for_each(|(&i, c)| {
+        let restored = if self.missing_data == 0 {
+            None
+        } else {
+            let Self { rs, chosen, .. } = self;
+            let added = decoder_backend(rs, k, m, chunk).and_then(|dec| {
+                chosen.iter().zip(chunks).try_for_each(|(&i, c)| {
                     if i < k {
-                        rs.add_original_shard(i, c)
+                        dec.add_original_shard(i, c)?;
                     } else {
-                        rs.add_recovery_shard(i - k, c)
+                        dec.add_recovery_shard(i - k, c)?;
                     }
-                });
-                if let Err(e) = added {
-                    rs.reset(k, m, chunk)?;
-                    return Err(e.into());
-                }
-                Some(rs.decode()?)
+                    Ok(())
+                })
+            });
+            if let Err(e) = added {
+                // Shards added so far would spill into the next stripe: start afresh.
+                *rs = None;
+                return Err(e);
             }
+            Some(decoder_backend(rs, k, m, chunk)?.decode()?)
         };
         Ok(DecodedStripe {
             stripe,

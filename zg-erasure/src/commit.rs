@@ -19,10 +19,12 @@ use crate::Error;
 
 #[derive(Clone, Debug)]
 pub(crate) struct RootBuilder {
-    nodes: [H256; 64],
     leaves: u64,
-    buf: [u8; SECTOR_SIZE],
     buf_len: usize,
+    /// `nodes[h]` is meaningful only while bit `h` of `leaves` is set, so clearing the builder
+    /// is just zeroing the counters.
+    nodes: [H256; 64],
+    buf: [u8; SECTOR_SIZE],
 }
 
 impl Default for RootBuilder {
@@ -87,9 +89,28 @@ impl RootBuilder {
         self.buf_len = rest.len();
     }
 
-    /// Finishes: zero-fills a partial sector, pads to the contract's padded length with zero
-    /// subtrees, and folds the counter into the promote-odd root. An empty input is an error.
+    /// Forgets everything fed so far (O(1): no memory is touched).
+    #[inline]
+    pub(crate) fn clear(&mut self) {
+        self.leaves = 0;
+        self.buf_len = 0;
+    }
+
+    /// [`finish`](Self::finish) for an owned builder.
     pub(crate) fn finalize(mut self) -> Result<H256, Error> {
+        self.finish()
+    }
+
+    /// Finishes: zero-fills a partial sector, pads to the contract's padded length with zero
+    /// subtrees, and folds the counter into the promote-odd root; then clears the builder for
+    /// reuse. An empty input is an error.
+    pub(crate) fn finish(&mut self) -> Result<H256, Error> {
+        let root = self.root();
+        self.clear();
+        root
+    }
+
+    fn root(&mut self) -> Result<H256, Error> {
         if self.buf_len > 0 {
             self.buf[self.buf_len..].fill(0);
             let leaf = hash_sector(&self.buf);

@@ -41,27 +41,45 @@ impl Decoder {
     /// A decoder of `manifest`'s object from shards `chosen` (exactly `k` distinct indices; the
     /// chunks of each stripe are then given in this order).
     pub fn new(manifest: &Manifest, chosen: &[usize]) -> Result<Self, Error> {
+        let coder = StripeDecoder::new(*manifest.layout(), chosen)?;
+        let mut d = Decoder {
+            coder,
+            chosen: Vec::new(),
+            roots: Vec::new(),
+            trees: Vec::new(),
+            data_pos: Vec::new(),
+            object: RootBuilder::default(),
+            object_root: manifest.object_root(),
+            next: 0,
+        };
+        d.reset(manifest, chosen)?;
+        Ok(d)
+    }
+
+    /// Starts over for another object or choice of shards, keeping the coder's working space.
+    /// On error the decoder is unchanged.
+    pub fn reset(&mut self, manifest: &Manifest, chosen: &[usize]) -> Result<(), Error> {
         let layout = *manifest.layout();
-        let coder = StripeDecoder::new(layout, chosen)?;
+        let roots = chosen
+            .iter()
+            .map(|&i| manifest.shard_root(i))
+            .collect::<Result<_, _>>()?;
+        self.coder.reset(layout, chosen)?;
         let mut data_pos = vec![None; layout.data_shards()];
         for (pos, &i) in chosen.iter().enumerate() {
             if i < layout.data_shards() {
                 data_pos[i] = Some(pos);
             }
         }
-        Ok(Decoder {
-            coder,
-            chosen: chosen.to_vec(),
-            roots: chosen
-                .iter()
-                .map(|&i| manifest.shard_root(i))
-                .collect::<Result<_, _>>()?,
-            trees: vec![RootBuilder::default(); chosen.len()],
-            data_pos,
-            object: RootBuilder::default(),
-            object_root: manifest.object_root(),
-            next: 0,
-        })
+        self.chosen = chosen.to_vec();
+        self.roots = roots;
+        self.trees.iter_mut().for_each(RootBuilder::clear);
+        self.trees.resize(chosen.len(), RootBuilder::default());
+        self.data_pos = data_pos;
+        self.object.clear();
+        self.object_root = manifest.object_root();
+        self.next = 0;
+        Ok(())
     }
 
     /// The layout.
@@ -126,8 +144,10 @@ impl Decoder {
         Ok(stripe)
     }
 
-    /// Ends decoding after the last stripe and says whether every byte yielded was right.
-    pub fn finish(self) -> Result<(), Error> {
+    /// Ends decoding after the last stripe and says whether every byte yielded was right. The
+    /// decoder is then ready to decode the same object from the same shards again (or
+    /// [`reset`](Self::reset) it).
+    pub fn finish(&mut self) -> Result<(), Error> {
         let stripes = self.coder.layout().stripes();
         if self.next != stripes {
             return Err(Error::Incomplete {
@@ -135,17 +155,26 @@ impl Decoder {
                 stripes,
             });
         }
+        self.next = 0;
+        // `finish` also clears each builder for the next run.
         let mut bad = Vec::new();
-        for ((tree, root), &index) in self.trees.into_iter().zip(&self.roots).zip(&self.chosen) {
-            if tree.finalize()? != *root {
-                bad.push(index);
+        let mut failed = None;
+        for ((tree, root), &index) in self.trees.iter_mut().zip(&self.roots).zip(&self.chosen) {
+            match tree.finish() {
+                Ok(r) if r == *root => {}
+                Ok(_) => bad.push(index),
+                Err(e) => failed = Some(e),
             }
+        }
+        let object = self.object.finish();
+        if let Some(e) = failed {
+            return Err(e);
         }
         if !bad.is_empty() {
             bad.sort_unstable();
             return Err(Error::CorruptShards { shards: bad });
         }
-        if self.object.finalize()? != self.object_root {
+        if object? != self.object_root {
             return Err(Error::Inconsistent);
         }
         Ok(())

@@ -56,6 +56,17 @@ impl Encoder {
         })
     }
 
+    /// Starts over for another object, keeping the coder's working space.
+    pub fn reset(&mut self, layout: Layout) -> Result<(), Error> {
+        self.coder.reset(layout)?;
+        self.shards.iter_mut().for_each(RootBuilder::clear);
+        self.shards
+            .resize(layout.total_shards(), RootBuilder::default());
+        self.object.clear();
+        self.next = 0;
+        Ok(())
+    }
+
     /// The layout.
     pub fn layout(&self) -> &Layout {
         self.coder.layout()
@@ -99,8 +110,9 @@ impl Encoder {
     }
 
     /// Finishes after the last stripe: the manifest with every shard root, the object root and
-    /// the manifest root.
-    pub fn finish(self) -> Result<Manifest, Error> {
+    /// the manifest root. The encoder is then ready for another object of the same layout (or
+    /// [`reset`](Self::reset) it for another).
+    pub fn finish(&mut self) -> Result<Manifest, Error> {
         let layout = *self.coder.layout();
         if self.next != layout.stripes() {
             return Err(Error::Incomplete {
@@ -108,13 +120,16 @@ impl Encoder {
                 stripes: layout.stripes(),
             });
         }
+        self.next = 0;
+        // `finish` also clears each builder for the next object.
         let roots = self
             .shards
-            .into_iter()
-            .map(RootBuilder::finalize)
-            .collect::<Result<Vec<_>, _>>()?;
-        let header = ManifestHeader::new(layout, self.object.finalize()?);
-        Manifest::new(header, roots)
+            .iter_mut()
+            .map(RootBuilder::finish)
+            .collect::<Vec<_>>();
+        let object = self.object.finish();
+        let roots = roots.into_iter().collect::<Result<Vec<_>, _>>()?;
+        Manifest::new(ManifestHeader::new(layout, object?), roots)
     }
 }
 

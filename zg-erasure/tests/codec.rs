@@ -412,3 +412,52 @@ fn manifest_format_is_pinned() {
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
+
+#[test]
+fn encoders_and_decoders_are_reusable_across_objects() {
+    let a = object(70_000, 1);
+    let b = object(3_333, 2);
+    let (ca, cb) = (
+        Config::new(3, 2).unwrap().with_stripe_size(8192).unwrap(),
+        Config::new(5, 4).unwrap().with_stripe_size(4096).unwrap(),
+    );
+    let (ea, eb) = (encode(&a, ca).unwrap(), encode(&b, cb).unwrap());
+    let (la, lb) = (*ea.manifest.layout(), *eb.manifest.layout());
+    let mut enc = Encoder::new(la).unwrap();
+    let run = |enc: &mut Encoder, layout: &Layout, data: &[u8]| {
+        for s in 0..layout.stripes() {
+            let off = layout.stripe_offset(s).unwrap() as usize;
+            enc.encode_stripe(&data[off..off + layout.stripe_len(s).unwrap()])
+                .unwrap();
+        }
+        enc.finish().unwrap()
+    };
+    assert_eq!(run(&mut enc, &la, &a), ea.manifest);
+    // Same layout again straight after finish, then another layout after reset.
+    assert_eq!(run(&mut enc, &la, &a), ea.manifest);
+    enc.reset(lb).unwrap();
+    assert_eq!(run(&mut enc, &lb, &b), eb.manifest);
+
+    let decode_with = |dec: &mut Decoder, e: &zg_erasure::Encoded, chosen: &[usize]| {
+        let layout = *e.manifest.layout();
+        let mut out = Vec::new();
+        for s in 0..layout.stripes() {
+            let off = layout.shard_offset(s).unwrap() as usize;
+            let c = layout.stripe_chunk(s).unwrap();
+            let chunks: Vec<&[u8]> = chosen.iter().map(|&i| &e.shards[i][off..off + c]).collect();
+            for p in dec.decode_stripe(&chunks).unwrap().pieces() {
+                out.extend_from_slice(p);
+            }
+        }
+        dec.finish().unwrap();
+        out
+    };
+    // All data shards (no backend), then parity-only (backend built on reset), then another object.
+    let mut dec = Decoder::new(&ea.manifest, &[0, 1, 2]).unwrap();
+    assert_eq!(decode_with(&mut dec, &ea, &[0, 1, 2]), a);
+    dec.reset(&ea.manifest, &[4, 3, 1]).unwrap();
+    assert_eq!(decode_with(&mut dec, &ea, &[4, 3, 1]), a);
+    assert!(dec.reset(&eb.manifest, &[0, 0, 1, 2, 3]).is_err());
+    dec.reset(&eb.manifest, &[8, 7, 6, 5, 0]).unwrap();
+    assert_eq!(decode_with(&mut dec, &eb, &[8, 7, 6, 5, 0]), b);
+}
