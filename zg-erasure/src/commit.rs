@@ -209,7 +209,7 @@ mod tests {
     fn shared_hashes_give_both_roots() {
         // Two 512-byte chunks; the object holds the first 700 bytes of them.
         let d = data(1024);
-        let mut obj_bytes = d[..700].to_vec();
+        let obj_bytes = d[..700].to_vec();
         let mut shard_a = RootBuilder::default();
         let mut shard_b = RootBuilder::default();
         let mut object = RootBuilder::default();
@@ -226,6 +226,5 @@ mod tests {
             shard_a.finalize().unwrap(),
             file_root(&padded[..512]).unwrap()
         );
-        obj_bytes.clear();
     }
 }

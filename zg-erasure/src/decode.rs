@@ -218,6 +218,9 @@ pub fn decode(manifest: &Manifest, shards: &[Option<&[u8]>]) -> Result<Decoded, 
         reason: "object does not fit memory",
     })?;
     let mut work = Candidates::new(&layout, shards)?;
+    // Allocate only once k shards of the right length are known to be in memory: the object is
+    // then no larger than what the caller already holds, whatever the manifest claims.
+    work.choose(layout.data_shards(), None)?;
     let mut object = vec![0u8; size];
     loop {
         let chosen = work.choose(layout.data_shards(), None)?;
@@ -268,6 +271,7 @@ pub fn reconstruct_shard(
     loop {
         let chosen = work.choose(k, Some(index))?;
         let mut dec = Decoder::new(manifest, &chosen)?;
+        // k shards of `shard_size` bytes are in memory, so this is no larger than one of them.
         let mut out = Vec::with_capacity(shard_size);
         let mut builder = RootBuilder::default();
         for s in 0..layout.stripes() {

@@ -291,6 +291,15 @@ impl Manifest {
 
     /// Checks a whole shard: its length and its root.
     pub fn verify_shard(&self, index: usize, bytes: &[u8]) -> Result<(), Error> {
+        let expected = self.layout().shard_size();
+        if bytes.len() as u64 != expected {
+            // Checked before hashing anything.
+            return Err(Error::ShardLength {
+                index,
+                expected,
+                got: bytes.len() as u64,
+            });
+        }
         let mut v = ShardVerifier::new(self, index)?;
         v.update(bytes);
         v.finish()
