@@ -5,6 +5,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod erasure;
 mod kzg;
 mod pora;
 mod root;
@@ -35,6 +36,9 @@ enum Command {
     /// KZG commitments and proofs (EIP-4844 blobs, EIP-7594 cells).
     #[command(subcommand)]
     Kzg(kzg::KzgCommand),
+    /// Erasure-code files into verifiable shards (k data + m parity), check and rebuild them.
+    #[command(subcommand)]
+    Erasure(erasure::ErasureCmd),
 }
 
 fn main() -> std::process::ExitCode {
@@ -44,6 +48,7 @@ fn main() -> std::process::ExitCode {
         Command::Serving(cmd) => serving::run(cmd),
         Command::Pora(c) => pora::run(c),
         Command::Kzg(cmd) => kzg::run(cmd),
+        Command::Erasure(cmd) => erasure::run(cmd),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,0 +1,119 @@
+//! The Repair machine under arbitrary input sequences (answers from any peer, corrupt, garbage,
+//! duplicated or relabelled shards, timers, new holders): it never panics, reports at most one
+//! verdict, a repaired target is always the right bytes, and once done it stays silent.
+#![no_main]
+
+use std::sync::Arc;
+
+use arbitrary::Arbitrary;
+use libfuzzer_sys::fuzz_target;
+use zg_core::machine::{Input as MInput, Machine, Output};
+use zg_core::{H256, NodeId, Timestamp};
+use zg_erasure::repair::{Command, Event, Message, ShardBytes, Timer};
+use zg_erasure::{Config, Repair, RepairConfig, Target, encode};
+
+#[derive(Arbitrary, Debug)]
+enum Step {
+    Good { peer: u8, shard: u8 },
+    Corrupt { peer: u8, shard: u8, at: u16 },
+    Garbage { peer: u8, shard: u8, bytes: Vec<u8> },
+    WrongObject { peer: u8, shard: u8 },
+    NotFound { peer: u8, shard: u8 },
+    Timeout { peer: u8, shard: u8, id: u8 },
+    AddHolder { peer: u8, shard: u8 },
+}
+
+#[derive(Arbitrary, Debug)]
+struct Input {
+    k: u8,
+    m: u8,
+    size: u16,
+    object: bool,
+    target: u8,
+    holders: Vec<(u8, u8)>,
+    steps: Vec<Step>,
+}
+
+fuzz_target!(|input: Input| {
+    let (k, m) = (usize::from(input.k % 5) + 1, usize::from(input.m % 5) + 1);
+    let n = k + m;
+    let data: Vec<u8> = (0..usize::from(input.size % 4096) + 1).map(|i| (i * 7) as u8).collect();
+    let encoded = encode(&data, Config::new(k, m).unwrap().with_stripe_size(512).unwrap()).unwrap();
+    let manifest = Arc::new(encoded.manifest.clone());
+    let root = manifest.root();
+    let target = if input.object { Target::Object } else { Target::Shard(usize::from(input.target) % n) };
+    let expected = match target {
+        Target::Object => data.clone(),
+        Target::Shard(i) => encoded.shards[i].clone(),
+    };
+    let holders = input
+        .holders
+        .iter()
+        .map(|&(s, p)| (usize::from(s) % n, NodeId(u64::from(p % 8))))
+        .collect();
+    let mut r = Repair::new(Timestamp(0), RepairConfig::new(manifest, target, holders)).unwrap();
+    let mut verdicts = 0;
+    let check = |r: &mut Repair, verdicts: &mut usize| {
+        for o in r.drain_outputs() {
+            if let Output::Event(e) = o {
+                match e {
+                    Event::Repaired { data, .. } => {
+                        assert_eq!(data.as_slice(), &expected[..], "repaired wrong bytes");
+                        *verdicts += 1;
+                    }
+                    Event::Failed(_) => *verdicts += 1,
+                    _ => {}
+                }
+            }
+        }
+        assert!(*verdicts <= 1, "more than one verdict");
+    };
+    check(&mut r, &mut verdicts);
+    for (t, step) in input.steps.into_iter().take(64).enumerate() {
+        let now = Timestamp(t as u64 * 100);
+        let shard_of = |s: u8| u32::from(s) % (n as u32 + 1); // sometimes out of range
+        let msg = |peer: u8, message| MInput::Message { from: NodeId(u64::from(peer % 8)), message };
+        let input = match step {
+            Step::Good { peer, shard } => {
+                let s = shard_of(shard);
+                let bytes = encoded.shards.get(s as usize).cloned().unwrap_or_default();
+                msg(peer, Message::Shard { manifest: root, shard: s, data: ShardBytes::from(bytes) })
+            }
+            Step::Corrupt { peer, shard, at } => {
+                let s = shard_of(shard);
+                let mut bytes = encoded.shards.get(s as usize).cloned().unwrap_or_default();
+                if !bytes.is_empty() {
+                    let i = usize::from(at) % bytes.len();
+                    bytes[i] ^= 1;
+                }
+                msg(peer, Message::Shard { manifest: root, shard: s, data: ShardBytes::from(bytes) })
+            }
+            Step::Garbage { peer, shard, bytes } => msg(
+                peer,
+                Message::Shard { manifest: root, shard: shard_of(shard), data: ShardBytes::from(bytes) },
+            ),
+            Step::WrongObject { peer, shard } => msg(
+                peer,
+                Message::NotFound { manifest: H256([7; 32]), shard: shard_of(shard) },
+            ),
+            Step::NotFound { peer, shard } => {
+                msg(peer, Message::NotFound { manifest: root, shard: shard_of(shard) })
+            }
+            Step::Timeout { peer, shard, id } => MInput::Timeout(Timer::Request {
+                shard: shard_of(shard),
+                peer: NodeId(u64::from(peer % 8)),
+                id: u64::from(id % 16),
+            }),
+            Step::AddHolder { peer, shard } => MInput::Command(Command::AddHolder {
+                shard: shard_of(shard),
+                peer: NodeId(u64::from(peer % 8)),
+            }),
+        };
+        let was_done = r.is_done();
+        let _ = r.handle(now, input);
+        if was_done {
+            assert!(r.drain_outputs().is_empty(), "output after the verdict");
+        }
+        check(&mut r, &mut verdicts);
+    }
+});

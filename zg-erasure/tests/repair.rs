@@ -1,0 +1,539 @@
+//! The repair machine in the zg-core simulator: lossy links, duplicates, reordering, silent and
+//! malicious holders, across seeds; plus direct checks of its input handling.
+
+// In tests a panic is a failure report, and casts work on small test sizes.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_possible_truncation
+)]
+
+use std::sync::Arc;
+
+use zg_core::machine::{Input, Machine, Outbox, Output, Recipient};
+use zg_core::sim::{Latency, LinkConfig, SimConfig, SimRng, Simulation};
+use zg_core::{NodeId, Timestamp};
+use zg_erasure::repair::{
+    Event, Message, RepairError, RepairFailure, ShardBytes, ShardExchange, Timer,
+};
+use zg_erasure::{Config, Encoded, Repair, RepairConfig, ShardHolder, Target, encode};
+
+type Node = Box<dyn Machine<ShardExchange>>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Behaviour {
+    Honest,
+    /// Answers with one byte flipped.
+    Corrupt,
+    /// Answers with another shard's (valid) bytes under the asked index.
+    Relabel,
+    /// Answers with bytes of the wrong length.
+    Truncate,
+    /// Never answers.
+    Silent,
+    /// Answers, and also pushes shards nobody asked it for.
+    Spam,
+}
+
+/// A holder that misbehaves as told.
+struct Byzantine {
+    behaviour: Behaviour,
+    encoded: Arc<Encoded>,
+    shards: Vec<u32>,
+    out: Outbox<ShardExchange>,
+}
+
+impl Machine<ShardExchange> for Byzantine {
+    fn handle(
+        &mut self,
+        _now: Timestamp,
+        input: zg_core::machine::Input<ShardExchange>,
+    ) -> Result<(), RepairError> {
+        let Input::Message {
+            from,
+            message: Message::Get { manifest, shard },
+        } = input
+        else {
+            return Ok(());
+        };
+        if !self.shards.contains(&shard) {
+            self.out.send(from, Message::NotFound { manifest, shard });
+            return Ok(());
+        }
+        let n = self.encoded.shards.len();
+        let mut bytes = self.encoded.shards[shard as usize].clone();
+        match self.behaviour {
+            Behaviour::Honest => {}
+            Behaviour::Corrupt => {
+                let at = bytes.len() / 2;
+                bytes[at] ^= 0x80;
+            }
+            Behaviour::Relabel => bytes = self.encoded.shards[(shard as usize + 1) % n].clone(),
+            Behaviour::Truncate => {
+                bytes.pop();
+            }
+            Behaviour::Silent => return Ok(()),
+            Behaviour::Spam => {
+                let other = (shard + 1) % n as u32;
+                self.out.send(
+                    from,
+                    Message::Shard {
+                        manifest,
+                        shard: other,
+                        data: ShardBytes::from(vec![0u8; 3]),
+                    },
+                );
+            }
+        }
+        self.out.send(
+            from,
+            Message::Shard {
+                manifest,
+                shard,
+                data: ShardBytes::from(bytes),
+            },
+        );
+        Ok(())
+    }
+
+    fn poll_output(&mut self) -> Option<Output<ShardExchange>> {
+        self.out.pop()
+    }
+}
+
+struct Scenario {
+    seed: u64,
+    encoded: Arc<Encoded>,
+    target: Target,
+    /// Behaviour of holder node `1 + h`.
+    behaviours: Vec<Behaviour>,
+    /// Shards held by holder node `1 + h`.
+    holdings: Vec<Vec<u32>>,
+    link: LinkConfig,
+}
+
+fn lossy() -> LinkConfig {
+    LinkConfig {
+        latency: Latency::Exponential {
+            min_ms: 5,
+            mean_extra_ms: 60,
+        },
+        loss: 0.1,
+        duplicate: 0.1,
+        reorder: 0.2,
+        reorder_ms: 400,
+    }
+}
+
+/// Builds a scenario: every shard on two holders; each holder's behaviour drawn from the seed.
+fn scenario(seed: u64) -> Scenario {
+    let mut rng = SimRng::new(seed ^ 0x5eed);
+    let k = 2 + rng.below(5) as usize;
+    let m = 1 + rng.below(5) as usize;
+    let size = 1 + rng.below(40_000) as usize;
+    let mut data = vec![0u8; size];
+    rng.fill(&mut data);
+    let config = Config::new(k, m).unwrap().with_stripe_size(4096).unwrap();
+    let encoded = Arc::new(encode(&data, config).unwrap());
+    let n = k + m;
+    let holdings: Vec<Vec<u32>> = (0..2 * n).map(|h| vec![(h % n) as u32]).collect();
+    let behaviours = (0..2 * n)
+        .map(|_| match rng.below(10) {
+            0 => Behaviour::Corrupt,
+            1 => Behaviour::Relabel,
+            2 => Behaviour::Truncate,
+            3 => Behaviour::Silent,
+            4 => Behaviour::Spam,
+            _ => Behaviour::Honest,
+        })
+        .collect();
+    let target = match seed % 3 {
+        0 => Target::Object,
+        _ => Target::Shard(rng.below(n as u64) as usize),
+    };
+    Scenario {
+        seed,
+        encoded,
+        target,
+        behaviours,
+        holdings,
+        link: lossy(),
+    }
+}
+
+/// Whether an honest holder exists for enough shards that the repair must succeed.
+fn recoverable(s: &Scenario) -> bool {
+    let n = s.encoded.shards.len();
+    let k = s.encoded.manifest.layout().data_shards();
+    let good = |j: usize| {
+        s.holdings.iter().zip(&s.behaviours).any(|(h, b)| {
+            h.contains(&(j as u32)) && matches!(b, Behaviour::Honest | Behaviour::Spam)
+        })
+    };
+    let good_shards = (0..n).filter(|&j| good(j)).count();
+    match s.target {
+        Target::Shard(i) => {
+            (s.seed % 2 == 1 && good(i)) || (0..n).filter(|&j| j != i && good(j)).count() >= k
+        }
+        Target::Object => good_shards >= k,
+    }
+}
+
+fn run(s: &Scenario) -> (Vec<Event>, u64, u64) {
+    let manifest = Arc::new(s.encoded.manifest.clone());
+    let root = manifest.root();
+    let holders: Vec<(usize, NodeId)> = s
+        .holdings
+        .iter()
+        .enumerate()
+        .flat_map(|(h, shards)| {
+            shards
+                .iter()
+                .map(move |&j| (j as usize, NodeId(1 + h as u64)))
+        })
+        // On even seeds the lost shard is gone from the network; on odd ones a replica is left.
+        .filter(|&(j, _)| s.seed % 2 == 1 || Target::Shard(j) != s.target)
+        .collect();
+    let target = s.target;
+    let encoded = s.encoded.clone();
+    let behaviours = s.behaviours.clone();
+    let holdings = s.holdings.clone();
+    let mut sim: Simulation<ShardExchange, Node> = Simulation::new(
+        SimConfig {
+            seed: s.seed,
+            link: s.link,
+        },
+        1 + s.holdings.len(),
+        move |id, now, _records| -> Node {
+            if id == NodeId(0) {
+                let mut config = RepairConfig::new(manifest.clone(), target, holders.clone());
+                config.request_timeout_ms = 1000;
+                config.attempts_per_holder = 4;
+                return Box::new(Repair::new(now, config).unwrap());
+            }
+            let h = (id.0 - 1) as usize;
+            match behaviours[h] {
+                Behaviour::Honest => {
+                    let mut holder = ShardHolder::new();
+                    for &j in &holdings[h] {
+                        holder.store(
+                            root,
+                            j,
+                            ShardBytes::from(encoded.shards[j as usize].clone()),
+                        );
+                    }
+                    Box::new(holder)
+                }
+                b => Box::new(Byzantine {
+                    behaviour: b,
+                    encoded: encoded.clone(),
+                    shards: holdings[h].clone(),
+                    out: Outbox::new(),
+                }),
+            }
+        },
+    );
+    let ended = |sim: &Simulation<ShardExchange, Node>| {
+        sim.events().iter().any(|(_, node, e)| {
+            *node == NodeId(0) && matches!(e, Event::Repaired { .. } | Event::Failed(_))
+        })
+    };
+    assert!(
+        sim.run_until_cond(Timestamp::from_secs(600), ended),
+        "seed {}: the repair never ended",
+        s.seed
+    );
+    // Let stragglers arrive: nothing after the end may produce a second verdict.
+    sim.run_for(core::time::Duration::from_secs(30));
+    let events = sim
+        .events()
+        .iter()
+        .filter(|(_, node, _)| *node == NodeId(0))
+        .map(|(_, _, e)| e.clone())
+        .collect();
+    (events, sim.trace_hash(), sim.stats().errors)
+}
+
+fn expected(s: &Scenario) -> Vec<u8> {
+    match s.target {
+        Target::Shard(i) => s.encoded.shards[i].clone(),
+        Target::Object => {
+            let view: Vec<Option<&[u8]>> = s.encoded.shards.iter().map(|b| Some(&b[..])).collect();
+            zg_erasure::decode(&s.encoded.manifest, &view)
+                .unwrap()
+                .object
+        }
+    }
+}
+
+#[test]
+fn repair_converges_across_seeds_with_loss_and_malicious_holders() {
+    let mut repaired = 0;
+    let mut failed = 0;
+    for seed in 0..200u64 {
+        let s = scenario(seed);
+        let (events, _, _) = run(&s);
+        let verdicts: Vec<&Event> = events
+            .iter()
+            .filter(|e| matches!(e, Event::Repaired { .. } | Event::Failed(_)))
+            .collect();
+        assert_eq!(verdicts.len(), 1, "seed {seed}: verdicts {verdicts:?}");
+        match verdicts[0] {
+            Event::Repaired { target, data } => {
+                assert_eq!(*target, s.target, "seed {seed}");
+                assert_eq!(
+                    data.as_slice(),
+                    &expected(&s)[..],
+                    "seed {seed}: wrong bytes"
+                );
+                repaired += 1;
+            }
+            Event::Failed(why) => {
+                assert!(
+                    !recoverable(&s),
+                    "seed {seed}: failed ({why:?}) although honest holders had enough shards \
+                     (behaviours {:?}, target {:?})",
+                    s.behaviours,
+                    s.target
+                );
+                assert!(
+                    matches!(why, RepairFailure::NotEnoughShards { .. }),
+                    "seed {seed}"
+                );
+                failed += 1;
+            }
+            _ => unreachable!(),
+        }
+        // Every corrupt answer that arrived was flagged, and no honest holder was.
+        for e in &events {
+            if let Event::Rejected { from, .. } = e {
+                let b = s.behaviours[(from.0 - 1) as usize];
+                assert!(
+                    matches!(
+                        b,
+                        Behaviour::Corrupt | Behaviour::Relabel | Behaviour::Truncate
+                    ),
+                    "seed {seed}: {from} ({b:?}) rejected"
+                );
+            }
+        }
+    }
+    eprintln!("{repaired} repaired, {failed} failed (as expected: too few honest holders)");
+    assert!(
+        repaired >= 170,
+        "only {repaired} of 200 repaired ({failed} failed)"
+    );
+}
+
+#[test]
+fn same_seed_same_run() {
+    let s = scenario(11);
+    let a = run(&s);
+    let b = run(&s);
+    assert_eq!(a.1, b.1);
+    assert_eq!(a.0, b.0);
+}
+
+#[test]
+fn gives_up_cleanly_when_too_few_honest_holders() {
+    let mut s = scenario(3);
+    s.target = Target::Object;
+    let k = s.encoded.manifest.layout().data_shards();
+    let n = s.encoded.shards.len();
+    // Only shards 0..k-1 have an honest holder; every other holder misbehaves or is silent.
+    for (h, b) in s.behaviours.iter_mut().enumerate() {
+        *b = if h % n < k - 1 {
+            Behaviour::Honest
+        } else {
+            [Behaviour::Corrupt, Behaviour::Silent, Behaviour::Relabel][h % 3]
+        };
+    }
+    let (events, _, _) = run(&s);
+    assert_eq!(
+        events.last(),
+        Some(&Event::Failed(RepairFailure::NotEnoughShards {
+            have: k - 1,
+            need: k
+        }))
+    );
+    assert!(!events.iter().any(|e| matches!(e, Event::Repaired { .. })));
+}
+
+#[test]
+fn perfect_network_takes_k_requests() {
+    let mut s = scenario(5);
+    s.behaviours.iter_mut().for_each(|b| *b = Behaviour::Honest);
+    s.link = LinkConfig::default();
+    s.target = Target::Object;
+    let k = s.encoded.manifest.layout().data_shards();
+    let (events, _, errors) = run(&s);
+    let verified = events
+        .iter()
+        .filter(|e| matches!(e, Event::Verified { .. }))
+        .count();
+    assert_eq!(verified, k);
+    assert_eq!(errors, 0);
+    assert!(matches!(events.last(), Some(Event::Repaired { .. })));
+}
+
+// ---- Direct input handling, without the simulator ----
+
+fn drain(r: &mut Repair) -> Vec<Output<ShardExchange>> {
+    r.drain_outputs()
+}
+
+fn requests(outputs: &[Output<ShardExchange>]) -> Vec<(NodeId, u32)> {
+    outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Send {
+                to: Recipient::One(p),
+                message: Message::Get { shard, .. },
+            } => Some((*p, *shard)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn late_duplicate_unsolicited_and_foreign_inputs() {
+    let data: Vec<u8> = (0..5000u32).map(|i| (i * 7) as u8).collect();
+    let encoded = encode(&data, Config::new(2, 2).unwrap()).unwrap();
+    let manifest = Arc::new(encoded.manifest.clone());
+    let root = manifest.root();
+    let holders = vec![
+        (0, NodeId(10)),
+        (1, NodeId(11)),
+        (2, NodeId(12)),
+        (3, NodeId(13)),
+    ];
+    let mut config = RepairConfig::new(manifest.clone(), Target::Shard(3), holders);
+    config.request_timeout_ms = 100;
+    config.attempts_per_holder = 1;
+    let mut r = Repair::new(Timestamp(0), config).unwrap();
+    let out = drain(&mut r);
+    // Target first, then data shards: k = 2 requests.
+    assert_eq!(requests(&out), vec![(NodeId(13), 3), (NodeId(10), 0)]);
+    let shard = |j: usize| ShardBytes::from(encoded.shards[j].clone());
+    let msg = |j: u32, data: ShardBytes| Input::Message {
+        from: NodeId(10 + u64::from(j)),
+        message: Message::Shard {
+            manifest: root,
+            shard: j,
+            data,
+        },
+    };
+
+    // Unsolicited (shard 1 was not asked of node 11) and foreign: rejected, nothing queued.
+    assert!(matches!(
+        r.handle(Timestamp(5), msg(1, shard(1))),
+        Err(RepairError::Unsolicited { .. })
+    ));
+    let foreign = Input::Message {
+        from: NodeId(10),
+        message: Message::Shard {
+            manifest: zg_core::H256([1; 32]),
+            shard: 0,
+            data: shard(0),
+        },
+    };
+    assert!(matches!(
+        r.handle(Timestamp(5), foreign),
+        Err(RepairError::WrongObject { .. })
+    ));
+    assert!(matches!(
+        r.handle(Timestamp(5), msg(99, shard(0))),
+        Err(RepairError::ShardIndex { .. })
+    ));
+    assert!(drain(&mut r).is_empty());
+
+    // Shard 0 arrives, then again (duplicate): one Verified.
+    r.handle(Timestamp(10), msg(0, shard(0))).unwrap();
+    r.handle(Timestamp(11), msg(0, shard(0))).unwrap();
+    let out = drain(&mut r);
+    let verified = out
+        .iter()
+        .filter(|o| matches!(o, Output::Event(Event::Verified { .. })))
+        .count();
+    assert_eq!(verified, 1);
+
+    // The target's holder times out: the machine asks for shard 1 instead.
+    r.handle(
+        Timestamp(100),
+        Input::Timeout(Timer::Request {
+            shard: 3,
+            peer: NodeId(13),
+            id: 0,
+        }),
+    )
+    .unwrap();
+    let out = drain(&mut r);
+    assert!(
+        out.iter()
+            .any(|o| matches!(o, Output::Event(Event::TimedOut { shard: 3, .. })))
+    );
+    assert!(requests(&out).contains(&(NodeId(11), 1)));
+    // A stale timer changes nothing.
+    r.handle(
+        Timestamp(101),
+        Input::Timeout(Timer::Request {
+            shard: 3,
+            peer: NodeId(13),
+            id: 0,
+        }),
+    )
+    .unwrap();
+    assert!(drain(&mut r).is_empty());
+
+    // The target arrives late from the timed-out holder: accepted, and it is the answer.
+    r.handle(Timestamp(150), msg(3, shard(3))).unwrap();
+    let out = drain(&mut r);
+    let repaired = out.iter().find_map(|o| match o {
+        Output::Event(Event::Repaired { data, .. }) => Some(data.clone()),
+        _ => None,
+    });
+    assert_eq!(repaired, Some(shard(3)));
+    assert!(r.is_done());
+    // After the end everything is ignored.
+    r.handle(Timestamp(200), msg(1, shard(1))).unwrap();
+    assert!(drain(&mut r).is_empty());
+}
+
+#[test]
+fn corrupt_answer_bans_the_peer_and_asks_another_holder() {
+    let data = vec![42u8; 3000];
+    let encoded = encode(&data, Config::new(2, 1).unwrap()).unwrap();
+    let manifest = Arc::new(encoded.manifest.clone());
+    let root = manifest.root();
+    let holders = vec![(0, NodeId(1)), (0, NodeId(2)), (1, NodeId(3))];
+    let mut r = Repair::new(
+        Timestamp(0),
+        RepairConfig::new(manifest, Target::Object, holders),
+    )
+    .unwrap();
+    assert_eq!(
+        requests(&drain(&mut r)),
+        vec![(NodeId(1), 0), (NodeId(3), 1)]
+    );
+    let mut bad = encoded.shards[0].clone();
+    bad[0] ^= 1;
+    r.handle(
+        Timestamp(5),
+        Input::Message {
+            from: NodeId(1),
+            message: Message::Shard {
+                manifest: root,
+                shard: 0,
+                data: ShardBytes::from(bad),
+            },
+        },
+    )
+    .unwrap();
+    let out = drain(&mut r);
+    assert!(
+        out.iter()
+            .any(|o| matches!(o, Output::Event(Event::Rejected { shard: 0, .. })))
+    );
+    assert_eq!(requests(&out), vec![(NodeId(2), 0)]);
+    assert_eq!(r.banned().collect::<Vec<_>>(), vec![&NodeId(1)]);
+}
