@@ -184,5 +184,16 @@ pub fn segment_roots(data: &[u8]) -> Result<Vec<H256>, Error> {
 
 /// The file root from segment roots: the promote-odd tree over them (0G-FORMATS §2.7).
 pub fn root_from_segments(segment_roots: &[H256]) -> Result<H256, Error> {
-    Ok(MerkleTree::from_leaves(segment_roots.to_vec())?.root())
+    promote_odd_root(segment_roots.iter().copied())
+}
+
+/// The root of the 0G promote-odd tree over `leaves` (no padding), in O(log n) memory: the same
+/// root as [`MerkleTree::from_leaves`] without keeping the levels. Empty input is
+/// [`Error::EmptyInput`].
+pub fn promote_odd_root(leaves: impl IntoIterator<Item = H256>) -> Result<H256, Error> {
+    let mut s = RootStack::default();
+    for leaf in leaves {
+        s.push(0, leaf);
+    }
+    s.fold_root().ok_or(Error::EmptyInput)
 }

@@ -3,8 +3,9 @@
 use zg_core::{H256, SECTOR_SIZE, hash_sector};
 
 use crate::codec::{DecodedStripe, StripeDecoder, StripeEncoder};
-use crate::commit::{RootBuilder, hash_shared};
+use crate::commit::{finish_root, hash_shared, push_hash};
 use crate::{Error, Layout, Manifest};
+use zg_core::tree::FileRootBuilder;
 
 /// Decodes an object stripe by stripe from a fixed choice of `k` shards, verifying as it goes.
 ///
@@ -29,10 +30,10 @@ pub struct Decoder {
     chosen: Vec<usize>,
     /// Expected root of each chosen shard, by position.
     roots: Vec<H256>,
-    trees: Vec<RootBuilder>,
+    trees: Vec<FileRootBuilder>,
     /// Data shard `i` → position in the chosen list.
     data_pos: Vec<Option<usize>>,
-    object: RootBuilder,
+    object: FileRootBuilder,
     object_root: H256,
     next: u64,
 }
@@ -48,7 +49,7 @@ impl Decoder {
             roots: Vec::new(),
             trees: Vec::new(),
             data_pos: Vec::new(),
-            object: RootBuilder::default(),
+            object: FileRootBuilder::new(),
             object_root: manifest.object_root(),
             next: 0,
         };
@@ -73,10 +74,10 @@ impl Decoder {
         }
         self.chosen = chosen.to_vec();
         self.roots = roots;
-        self.trees.iter_mut().for_each(RootBuilder::clear);
-        self.trees.resize(chosen.len(), RootBuilder::default());
+        self.trees.iter_mut().for_each(FileRootBuilder::reset);
+        self.trees.resize(chosen.len(), FileRootBuilder::new());
         self.data_pos = data_pos;
-        self.object.clear();
+        self.object.reset();
         self.object_root = manifest.object_root();
         self.next = 0;
         Ok(())
@@ -122,9 +123,9 @@ impl Decoder {
             let d = stripe.data_chunk(i);
             let object_len = len.saturating_sub(i * chunk).min(chunk);
             match (pos, aligned) {
-                (Some(p), true) => hash_shared(d, object_len, &mut trees[*p], object),
+                (Some(p), true) => hash_shared(d, object_len, &mut trees[*p], object)?,
                 (Some(p), false) => trees[*p].update(d),
-                (None, true) => hash_object_only(d, object_len, object),
+                (None, true) => hash_object_only(d, object_len, object)?,
                 (None, false) => {}
             }
         }
@@ -160,13 +161,13 @@ impl Decoder {
         let mut bad = Vec::new();
         let mut failed = None;
         for ((tree, root), &index) in self.trees.iter_mut().zip(&self.roots).zip(&self.chosen) {
-            match tree.finish() {
+            match finish_root(tree) {
                 Ok(r) if r == *root => {}
                 Ok(_) => bad.push(index),
                 Err(e) => failed = Some(e),
             }
         }
-        let object = self.object.finish();
+        let object = finish_root(&mut self.object);
         if let Some(e) = failed {
             return Err(e);
         }
@@ -182,15 +183,20 @@ impl Decoder {
 }
 
 /// Hashes the object part of a rebuilt data chunk into the object tree only.
-fn hash_object_only(chunk: &[u8], object_len: usize, object: &mut RootBuilder) {
+fn hash_object_only(
+    chunk: &[u8],
+    object_len: usize,
+    object: &mut FileRootBuilder,
+) -> Result<(), Error> {
     for sector in chunk
         .chunks_exact(SECTOR_SIZE)
         .take(object_len.div_ceil(SECTOR_SIZE))
     {
         if let Ok(sector) = <&[u8; SECTOR_SIZE]>::try_from(sector) {
-            object.push_leaf(hash_sector(sector));
+            push_hash(object, hash_sector(sector))?;
         }
     }
+    Ok(())
 }
 
 /// An object decoded in memory, and what was wrong with the shards given.
@@ -273,7 +279,7 @@ pub fn reconstruct_shard(
         let mut dec = Decoder::new(manifest, &chosen)?;
         // k shards of `shard_size` bytes are in memory, so this is no larger than one of them.
         let mut out = Vec::with_capacity(shard_size);
-        let mut builder = RootBuilder::default();
+        let mut builder = FileRootBuilder::new();
         for s in 0..layout.stripes() {
             let chunks = work.chunks(&layout, &chosen, s)?;
             let stripe = dec.decode_stripe(&chunks)?;
@@ -290,7 +296,7 @@ pub fn reconstruct_shard(
         match dec.finish() {
             Ok(()) => {
                 builder.update(&out);
-                if builder.finalize()? != manifest.shard_root(index)? {
+                if finish_root(&mut builder)? != manifest.shard_root(index)? {
                     return Err(Error::Inconsistent);
                 }
                 return Ok(out);

@@ -3,8 +3,9 @@
 use zg_core::SECTOR_SIZE;
 
 use crate::codec::{EncodedStripe, StripeEncoder};
-use crate::commit::{RootBuilder, hash_shared};
+use crate::commit::{finish_root, hash_shared};
 use crate::{Config, Error, Layout, Manifest, ManifestHeader};
+use zg_core::tree::FileRootBuilder;
 
 /// Encodes an object stripe by stripe, in order, and builds its [`Manifest`] as it goes: every
 /// shard's Merkle root and the object's 0G file root are computed incrementally from the chunks
@@ -40,8 +41,8 @@ use crate::{Config, Error, Layout, Manifest, ManifestHeader};
 #[derive(Debug)]
 pub struct Encoder {
     coder: StripeEncoder,
-    shards: Vec<RootBuilder>,
-    object: RootBuilder,
+    shards: Vec<FileRootBuilder>,
+    object: FileRootBuilder,
     next: u64,
 }
 
@@ -50,8 +51,8 @@ impl Encoder {
     pub fn new(layout: Layout) -> Result<Self, Error> {
         Ok(Encoder {
             coder: StripeEncoder::new(layout)?,
-            shards: vec![RootBuilder::default(); layout.total_shards()],
-            object: RootBuilder::default(),
+            shards: vec![FileRootBuilder::new(); layout.total_shards()],
+            object: FileRootBuilder::new(),
             next: 0,
         })
     }
@@ -59,10 +60,10 @@ impl Encoder {
     /// Starts over for another object, keeping the coder's working space.
     pub fn reset(&mut self, layout: Layout) -> Result<(), Error> {
         self.coder.reset(layout)?;
-        self.shards.iter_mut().for_each(RootBuilder::clear);
+        self.shards.iter_mut().for_each(FileRootBuilder::reset);
         self.shards
-            .resize(layout.total_shards(), RootBuilder::default());
-        self.object.clear();
+            .resize(layout.total_shards(), FileRootBuilder::new());
+        self.object.reset();
         self.next = 0;
         Ok(())
     }
@@ -93,7 +94,7 @@ impl Encoder {
         if chunk.is_multiple_of(SECTOR_SIZE) && object.is_aligned() {
             for (i, tree) in shards.iter_mut().enumerate().take(k) {
                 let object_len = data.len().saturating_sub(i * chunk).min(chunk);
-                hash_shared(stripe.shard(i), object_len, tree, object);
+                hash_shared(stripe.shard(i), object_len, tree, object)?;
             }
         } else {
             // Only a small last stripe (chunk < 256 bytes) lands here.
@@ -122,12 +123,8 @@ impl Encoder {
         }
         self.next = 0;
         // `finish` also clears each builder for the next object.
-        let roots = self
-            .shards
-            .iter_mut()
-            .map(RootBuilder::finish)
-            .collect::<Vec<_>>();
-        let object = self.object.finish();
+        let roots = self.shards.iter_mut().map(finish_root).collect::<Vec<_>>();
+        let object = finish_root(&mut self.object);
         let roots = roots.into_iter().collect::<Result<Vec<_>, _>>()?;
         Manifest::new(ManifestHeader::new(layout, object?), roots)
     }

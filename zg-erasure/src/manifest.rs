@@ -3,7 +3,6 @@
 use zg_core::tree::{MerkleTree, Proof, file_tree, padded_sectors};
 use zg_core::{H256, SECTOR_SIZE, hash_sector, keccak256};
 
-use crate::commit::RootBuilder;
 use crate::error::DecodeError;
 use crate::{Error, Layout};
 
@@ -320,13 +319,11 @@ fn manifest_leaves(header: &ManifestHeader, shard_roots: &[H256]) -> Vec<H256> {
 
 /// The manifest root: the promote-odd root over `[header hash, shard roots…]`.
 fn manifest_root(header: &ManifestHeader, shard_roots: &[H256]) -> H256 {
-    let mut b = RootBuilder::default();
-    b.push_leaf(header.hash());
-    for r in shard_roots {
-        b.push_leaf(*r);
-    }
-    // At least the header leaf was pushed.
-    b.fold().unwrap_or(H256::ZERO)
+    // Never empty: the header leaf is always there.
+    zg_core::tree::promote_odd_root(
+        std::iter::once(header.hash()).chain(shard_roots.iter().copied()),
+    )
+    .unwrap_or(H256::ZERO)
 }
 
 /// Checks one shard's bytes against its manifest root as they stream in, in O(1) memory.
@@ -345,7 +342,7 @@ pub struct ShardVerifier {
     root: H256,
     expected: u64,
     got: u64,
-    builder: RootBuilder,
+    builder: zg_core::tree::FileRootBuilder,
 }
 
 impl ShardVerifier {
@@ -356,7 +353,7 @@ impl ShardVerifier {
             root: manifest.shard_root(index)?,
             expected: manifest.layout().shard_size(),
             got: 0,
-            builder: RootBuilder::default(),
+            builder: zg_core::tree::FileRootBuilder::new(),
         })
     }
 
@@ -369,7 +366,7 @@ impl ShardVerifier {
 
     /// Ends the shard: [`Error::ShardLength`] for a wrong length, [`Error::CorruptShards`] for a
     /// root mismatch.
-    pub fn finish(self) -> Result<(), Error> {
+    pub fn finish(mut self) -> Result<(), Error> {
         if self.got != self.expected {
             return Err(Error::ShardLength {
                 index: self.index,
@@ -377,7 +374,7 @@ impl ShardVerifier {
                 got: self.got,
             });
         }
-        if self.builder.finalize()? != self.root {
+        if crate::commit::finish_root(&mut self.builder)? != self.root {
             return Err(Error::CorruptShards {
                 shards: vec![self.index],
             });

@@ -177,5 +177,12 @@ mod tests {
             }
         }
         assert_eq!(MerkleTree::from_leaves(vec![]), Err(Error::EmptyInput));
+        for n in 1..=40usize {
+            assert_eq!(
+                crate::tree::promote_odd_root(leaves(n)).unwrap(),
+                MerkleTree::from_leaves(leaves(n)).unwrap().root()
+            );
+        }
+        assert_eq!(crate::tree::promote_odd_root([]), Err(Error::EmptyInput));
     }
 }

@@ -157,9 +157,64 @@ impl FileRootBuilder {
         }
     }
 
-    /// Bytes fed so far.
+    /// Bytes fed so far (a pushed sector hash counts as 256).
     pub fn size(&self) -> u64 {
         self.size
+    }
+
+    /// Whether everything fed so far ends on a sector boundary (and, in parallel mode, nothing is
+    /// waiting in the gathering buffer), so [`push_sector_hash`](Self::push_sector_hash) may be
+    /// called.
+    pub fn is_aligned(&self) -> bool {
+        #[cfg(feature = "parallel")]
+        if self.batch.as_ref().is_some_and(|b| !b.is_empty()) {
+            return false;
+        }
+        self.buf_len == 0
+    }
+
+    /// Feeds the next sector by its hash instead of its bytes — for callers that hash each sector
+    /// once and feed it to several trees. The hash of a zero-filled partial last sector is
+    /// accepted too (the builder cannot tell); `size` then counts it as 256 bytes.
+    ///
+    /// [`Error::InvalidSize`] unless the builder [is aligned](Self::is_aligned).
+    pub fn push_sector_hash(&mut self, leaf: H256) -> Result<(), Error> {
+        if !self.is_aligned() {
+            return Err(Error::InvalidSize {
+                size: self.size,
+                reason: "sector hash pushed inside a partial sector",
+            });
+        }
+        self.stack.push(0, leaf);
+        self.size += SECTOR_SIZE as u64;
+        Ok(())
+    }
+
+    /// Forgets everything fed so far, keeping the mode (and the parallel buffer's allocation).
+    pub fn reset(&mut self) {
+        self.stack = RootStack::default();
+        self.buf_len = 0;
+        self.size = 0;
+        #[cfg(feature = "parallel")]
+        if let Some(b) = self.batch.as_mut() {
+            b.clear();
+        }
+    }
+
+    /// [`finalize`](Self::finalize) without giving up the builder: returns the submission and
+    /// leaves the builder empty, ready for the next file.
+    pub fn finish(&mut self) -> Result<Submission, Error> {
+        let fresh = self.empty_like();
+        std::mem::replace(self, fresh).finalize()
+    }
+
+    /// An empty builder of the same mode.
+    fn empty_like(&self) -> Self {
+        #[cfg(feature = "parallel")]
+        if self.batch.is_some() {
+            return Self::parallel();
+        }
+        Self::new()
     }
 
     /// Feeds the next bytes of the file.
@@ -255,5 +310,39 @@ impl FileRootBuilder {
             size: self.size,
             nodes,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tree::file_root;
+
+    #[test]
+    fn sector_hashes_bytes_and_reuse_agree() {
+        let data: Vec<u8> = (0..5000u32).map(|i| (i * 31 % 251) as u8).collect();
+        let expected = file_root(&data).unwrap();
+        let mut b = FileRootBuilder::new();
+        // Bytes, then hashes of whole sectors, then the partial tail as a zero-filled hash.
+        b.update(&data[..512]);
+        for sector in data[512..4864].chunks_exact(SECTOR_SIZE) {
+            b.push_sector_hash(hash_sector(sector.try_into().unwrap()))
+                .unwrap();
+        }
+        b.update(&data[4864..4900]);
+        assert!(!b.is_aligned());
+        assert!(b.push_sector_hash(H256::ZERO).is_err());
+        b.update(&data[4900..]);
+        assert_eq!(b.finish().unwrap().root(), expected);
+        // `finish` left it empty and reusable.
+        assert_eq!(b.size(), 0);
+        assert_eq!(b.finish(), Err(Error::EmptyInput));
+        b.update(&data);
+        b.reset();
+        b.update(b"Hello, world!");
+        assert_eq!(
+            b.finish().unwrap().root(),
+            file_root(b"Hello, world!").unwrap()
+        );
     }
 }
