@@ -17,13 +17,11 @@ use std::hint::black_box;
 
 use blake2::{Blake2b512, Digest};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use zg_core::tree::{Flow, SEAL_SIZE};
+use zg_core::tree::SEAL_SIZE;
 use zg_core::{H256, hash_pair, keccak256};
-use zg_pora::answer::seal_proof;
 use zg_pora::pora::{LOAD_SIZE, SEALS_PER_LOAD};
 use zg_pora::{
-    Answer, ChainView, EpochRange, MineContext, MiningParams, RecallRange, SealedLoad, U256,
-    verify_answer,
+    Answer, ChainView, MiningParams, RecallRange, SealedFlow, SealedLoad, U256, verify_answer,
 };
 
 const NONCES: usize = 32;
@@ -176,49 +174,17 @@ fn verify_setup() -> (Answer, ChainView) {
     let miner = H256([4; 32]);
     let mut data = vec![0u8; 4 * LOAD_SIZE];
     fill(8, &mut data);
-    let mut flow = Flow::new();
-    let placed = flow.append_file(&data).unwrap();
-    let context = MineContext::new(1, 100, flow.root(), flow.length(), H256([6; 32]));
-    let range = RecallRange::for_flow(flow.length(), zg_pora::ShardConfig::FULL, 0).unwrap();
-    let params = MiningParams::new(miner, H256([5; 32]), range, U256::MAX, flow.length()).unwrap();
-    let sealed_load = |index: u64| {
-        let mut bytes = Box::new([0u8; LOAD_SIZE]);
-        for (j, seal) in bytes.as_chunks_mut::<SEAL_SIZE>().0.iter_mut().enumerate() {
-            let s = index * 64 + j as u64;
-            if s * 16 >= placed.start {
-                let off = ((s * 16 - placed.start) * 256) as usize;
-                seal.copy_from_slice(&data[off..off + SEAL_SIZE]);
-            }
-            zg_pora::seal(seal, &miner, &context.digest, s * 16);
-        }
-        SealedLoad::new(bytes)
-    };
-    let loads: Vec<SealedLoad> = (0..flow.length() / 1024).map(sealed_load).collect();
-    let hit = params
-        .mine_batch(&nonces(4), |i| loads.get(i as usize))
-        .into_iter()
-        .find(|h| h.recall_position >= 16)
-        .unwrap();
-    let load = &loads[(hit.recall_position / 1024) as usize];
-    let answer = Answer {
-        context_digest: context.digest,
-        nonce: hit.nonce,
-        miner_id: miner,
-        range,
-        recall_position: hit.recall_position,
-        seal_offset: hit.seal_offset,
-        sealed_context_digest: context.digest,
-        sealed_data: Box::new(*load.seal(hit.seal_offset as usize).unwrap()),
-        merkle_proof: seal_proof(&flow, hit.recall_position / 16).unwrap(),
-    };
+    let sealed = SealedFlow::new(&[&data], miner, 1, 100, H256([6; 32])).unwrap();
+    let length = sealed.flow.length();
+    let range = RecallRange::for_flow(length, zg_pora::ShardConfig::FULL, 0).unwrap();
+    let params = MiningParams::new(miner, H256([5; 32]), range, U256::MAX, length).unwrap();
+    let hit = params.mine_batch(&nonces(4), |i| sealed.load(i))[0];
+    let answer = sealed.answer(&params, &hit).unwrap();
     let view = ChainView::new(
-        context,
+        sealed.context,
         H256([5; 32]),
         U256::MAX,
-        Some(EpochRange {
-            start: 0,
-            end: flow.length(),
-        }),
+        Some(sealed.epoch_range()),
     );
     verify_answer(&answer, &view).unwrap();
     (answer, view)

@@ -10,10 +10,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use zg_core::tree::Flow;
 use zg_core::{H256, keccak256};
-use zg_pora::answer::seal_proof;
-use zg_pora::{MineContext, MiningParams, RecallRange, SealedLoad, ShardConfig, U256};
+use zg_pora::{MiningParams, RecallRange, SealedFlow, ShardConfig, U256};
 
 const MINER: &str = "0x003d82782c78262bada18a22f5f982d2b43934d5541e236ca3781ddc8c911cb8";
 
@@ -161,44 +159,14 @@ fn verify_accepts_an_honest_answer_and_rejects_a_tampered_one() {
     let data: Vec<u8> = (0..4 * 262_144u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
         .collect();
-    let mut flow = Flow::new();
-    let placed = flow.append_file(&data).unwrap();
-    let context = MineContext::new(1, 1, flow.root(), flow.length(), H256([3; 32]));
+    let sealed = SealedFlow::new(&[&data], miner, 1, 1, H256([3; 32])).unwrap();
+    let flow = &sealed.flow;
     let subtask = H256([4; 32]);
     let range = RecallRange::for_flow(flow.length(), ShardConfig::FULL, 0).unwrap();
     let params = MiningParams::new(miner, subtask, range, U256::MAX, flow.length()).unwrap();
-    let loads: Vec<SealedLoad> = (0..flow.length() / 1024)
-        .map(|l| {
-            let mut bytes = Box::new([0u8; 262_144]);
-            for (j, seal) in bytes.as_chunks_mut::<4096>().0.iter_mut().enumerate() {
-                let s = l * 64 + j as u64;
-                if s * 16 >= placed.start {
-                    let off = ((s * 16 - placed.start) * 256) as usize;
-                    seal.copy_from_slice(&data[off..off + 4096]);
-                }
-                zg_pora::seal(seal, &miner, &context.digest, s * 16);
-            }
-            SealedLoad::new(bytes)
-        })
-        .collect();
     let nonces: Vec<H256> = (0..4u64).map(|i| keccak256(&i.to_be_bytes())).collect();
-    let hit = params
-        .mine_batch(&nonces, |i| loads.get(i as usize))
-        .into_iter()
-        .find(|h| h.recall_position >= 16)
-        .unwrap();
-    let load = &loads[(hit.recall_position / 1024) as usize];
-    let answer = zg_pora::Answer {
-        context_digest: context.digest,
-        nonce: hit.nonce,
-        miner_id: miner,
-        range,
-        recall_position: hit.recall_position,
-        seal_offset: hit.seal_offset,
-        sealed_context_digest: context.digest,
-        sealed_data: Box::new(*load.seal(hit.seal_offset as usize).unwrap()),
-        merkle_proof: seal_proof(&flow, hit.recall_position / 16).unwrap(),
-    };
+    let hit = params.mine_batch(&nonces, |i| sealed.load(i))[0];
+    let answer = sealed.answer(&params, &hit).unwrap();
     let json = serde_json::to_string_pretty(&answer).unwrap();
     let good = temp("answer.json", json.as_bytes());
     let root = flow.root().to_string();

@@ -35,7 +35,11 @@ fuzz_target!(|input: Input| {
         let proof = flow.proof(i).unwrap();
         proof.verify_complete(&root, &leaf, i, depth).unwrap();
         if len > 1 {
-            assert!(proof.verify_complete(&root, &leaf, (i + 1) % len, depth).is_err());
+            assert!(
+                proof
+                    .verify_complete(&root, &leaf, (i + 1) % len, depth)
+                    .is_err()
+            );
         }
     }
 });

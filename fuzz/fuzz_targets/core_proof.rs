@@ -34,8 +34,13 @@ fuzz_target!(|input: Input| {
         if p.verify(&root, &leaf, position, leaves).is_ok() {
             assert_eq!(p, honest, "a forged proof verified");
         }
-        if p.verify_complete(&root, &leaf, position, tree.height()).is_ok() {
-            assert_eq!(p.lemma, honest.lemma, "a forged complete-tree proof verified");
+        if p.verify_complete(&root, &leaf, position, tree.height())
+            .is_ok()
+        {
+            assert_eq!(
+                p.lemma, honest.lemma,
+                "a forged complete-tree proof verified"
+            );
         }
     }
 });

@@ -10,11 +10,20 @@ use zg_erasure::{Config, Error, decode, encode, reconstruct_shard};
 enum Damage {
     Keep,
     Drop,
-    Flip { at: u16, xor: u8 },
-    Truncate { len: u16 },
-    Extend { byte: u8 },
+    Flip {
+        at: u16,
+        xor: u8,
+    },
+    Truncate {
+        len: u16,
+    },
+    Extend {
+        byte: u8,
+    },
     /// Another shard's bytes in this slot.
-    Swap { with: u8 },
+    Swap {
+        with: u8,
+    },
     Garbage(Vec<u8>),
 }
 
@@ -61,7 +70,9 @@ fuzz_target!(|input: Input| {
                     s.push(*byte);
                 }
             }
-            Damage::Swap { with } => shards[j] = Some(encoded.shards[usize::from(*with) % n].clone()),
+            Damage::Swap { with } => {
+                shards[j] = Some(encoded.shards[usize::from(*with) % n].clone())
+            }
             Damage::Garbage(g) => shards[j] = Some(g.clone()),
         }
     }
@@ -75,7 +86,11 @@ fuzz_target!(|input: Input| {
         Ok(d) => {
             assert_eq!(d.object, data, "decode returned wrong bytes");
             for j in &d.rejected {
-                assert_ne!(shards[*j].as_ref(), Some(&encoded.shards[*j]), "intact shard {j} rejected");
+                assert_ne!(
+                    shards[*j].as_ref(),
+                    Some(&encoded.shards[*j]),
+                    "intact shard {j} rejected"
+                );
             }
         }
         Err(Error::NotEnoughShards { have, need }) => {

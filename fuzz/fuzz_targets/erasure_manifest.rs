@@ -62,7 +62,10 @@ fuzz_target!(|input: Input| {
                 let mut bad = bytes.clone();
                 let i = usize::from(at) % bad.len();
                 bad[i] ^= xor;
-                assert!(Manifest::from_bytes(&bad).is_err(), "byte {i} ^ {xor} accepted");
+                assert!(
+                    Manifest::from_bytes(&bad).is_err(),
+                    "byte {i} ^ {xor} accepted"
+                );
             }
         }
     }

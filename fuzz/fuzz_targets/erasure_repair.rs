@@ -37,11 +37,21 @@ struct Input {
 fuzz_target!(|input: Input| {
     let (k, m) = (usize::from(input.k % 5) + 1, usize::from(input.m % 5) + 1);
     let n = k + m;
-    let data: Vec<u8> = (0..usize::from(input.size % 4096) + 1).map(|i| (i * 7) as u8).collect();
-    let encoded = encode(&data, Config::new(k, m).unwrap().with_stripe_size(512).unwrap()).unwrap();
+    let data: Vec<u8> = (0..usize::from(input.size % 4096) + 1)
+        .map(|i| (i * 7) as u8)
+        .collect();
+    let encoded = encode(
+        &data,
+        Config::new(k, m).unwrap().with_stripe_size(512).unwrap(),
+    )
+    .unwrap();
     let manifest = Arc::new(encoded.manifest.clone());
     let root = manifest.root();
-    let target = if input.object { Target::Object } else { Target::Shard(usize::from(input.target) % n) };
+    let target = if input.object {
+        Target::Object
+    } else {
+        Target::Shard(usize::from(input.target) % n)
+    };
     let expected = match target {
         Target::Object => data.clone(),
         Target::Shard(i) => encoded.shards[i].clone(),
@@ -72,12 +82,22 @@ fuzz_target!(|input: Input| {
     for (t, step) in input.steps.into_iter().take(64).enumerate() {
         let now = Timestamp(t as u64 * 100);
         let shard_of = |s: u8| u32::from(s) % (n as u32 + 1); // sometimes out of range
-        let msg = |peer: u8, message| MInput::Message { from: NodeId(u64::from(peer % 8)), message };
+        let msg = |peer: u8, message| MInput::Message {
+            from: NodeId(u64::from(peer % 8)),
+            message,
+        };
         let input = match step {
             Step::Good { peer, shard } => {
                 let s = shard_of(shard);
                 let bytes = encoded.shards.get(s as usize).cloned().unwrap_or_default();
-                msg(peer, Message::Shard { manifest: root, shard: s, data: ShardBytes::from(bytes) })
+                msg(
+                    peer,
+                    Message::Shard {
+                        manifest: root,
+                        shard: s,
+                        data: ShardBytes::from(bytes),
+                    },
+                )
             }
             Step::Corrupt { peer, shard, at } => {
                 let s = shard_of(shard);
@@ -86,19 +106,37 @@ fuzz_target!(|input: Input| {
                     let i = usize::from(at) % bytes.len();
                     bytes[i] ^= 1;
                 }
-                msg(peer, Message::Shard { manifest: root, shard: s, data: ShardBytes::from(bytes) })
+                msg(
+                    peer,
+                    Message::Shard {
+                        manifest: root,
+                        shard: s,
+                        data: ShardBytes::from(bytes),
+                    },
+                )
             }
             Step::Garbage { peer, shard, bytes } => msg(
                 peer,
-                Message::Shard { manifest: root, shard: shard_of(shard), data: ShardBytes::from(bytes) },
+                Message::Shard {
+                    manifest: root,
+                    shard: shard_of(shard),
+                    data: ShardBytes::from(bytes),
+                },
             ),
             Step::WrongObject { peer, shard } => msg(
                 peer,
-                Message::NotFound { manifest: H256([7; 32]), shard: shard_of(shard) },
+                Message::NotFound {
+                    manifest: H256([7; 32]),
+                    shard: shard_of(shard),
+                },
             ),
-            Step::NotFound { peer, shard } => {
-                msg(peer, Message::NotFound { manifest: root, shard: shard_of(shard) })
-            }
+            Step::NotFound { peer, shard } => msg(
+                peer,
+                Message::NotFound {
+                    manifest: root,
+                    shard: shard_of(shard),
+                },
+            ),
             Step::Timeout { peer, shard, id } => MInput::Timeout(Timer::Request {
                 shard: shard_of(shard),
                 peer: NodeId(u64::from(peer % 8)),

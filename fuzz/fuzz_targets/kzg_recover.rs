@@ -6,7 +6,7 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
-use zg_kzg::{Cell, KzgProof, KzgSettings, CELLS_PER_EXT_BLOB};
+use zg_kzg::{CELLS_PER_EXT_BLOB, Cell, KzgProof, KzgSettings};
 
 fn valid() -> &'static (KzgSettings, Vec<Cell>, Vec<KzgProof>) {
     static V: OnceLock<(KzgSettings, Vec<Cell>, Vec<KzgProof>)> = OnceLock::new();
@@ -36,14 +36,20 @@ fuzz_target!(|input: Input| {
         Input::Mask(m) => (0..128u64).filter(|i| m >> i & 1 == 1).collect(),
         Input::Raw(r) => r.iter().take(160).map(|&i| u64::from(i)).collect(),
     };
-    let given: Vec<Cell> = indices.iter().map(|&i| cells[(i as usize) % CELLS_PER_EXT_BLOB]).collect();
+    let given: Vec<Cell> = indices
+        .iter()
+        .map(|&i| cells[(i as usize) % CELLS_PER_EXT_BLOB])
+        .collect();
     let res = kzg.recover_cells_and_kzg_proofs(&indices, &given);
     let well_formed = indices.len() >= CELLS_PER_EXT_BLOB / 2
         && indices.windows(2).all(|w| w[0] < w[1])
         && indices.iter().all(|&i| i < CELLS_PER_EXT_BLOB as u64);
     match res {
         Ok((c, p)) => {
-            assert!(well_formed, "recovered from a malformed index set {indices:?}");
+            assert!(
+                well_formed,
+                "recovered from a malformed index set {indices:?}"
+            );
             assert_eq!(&c[..], &cells[..], "recovered cells differ");
             assert_eq!(&p[..], &proofs[..], "recovered proofs differ");
         }

@@ -6,7 +6,7 @@
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
-use zg_kzg::{Cell, KzgCommitment, KzgProof, KzgSettings, CELLS_PER_EXT_BLOB};
+use zg_kzg::{CELLS_PER_EXT_BLOB, Cell, KzgCommitment, KzgProof, KzgSettings};
 
 struct Valid {
     kzg: KzgSettings,
@@ -22,7 +22,11 @@ fn valid() -> &'static Valid {
         let mk = |seed: usize| {
             let mut bytes = vec![0u8; zg_kzg::BYTES_PER_BLOB];
             for (i, b) in bytes.iter_mut().enumerate() {
-                *b = if i % 32 == 0 { 0 } else { ((i + seed) * 131 % 251) as u8 };
+                *b = if i % 32 == 0 {
+                    0
+                } else {
+                    ((i + seed) * 131 % 251) as u8
+                };
             }
             let blob = zg_kzg::Blob::from_slice(&bytes).expect("blob");
             let c = kzg.blob_to_kzg_commitment(&blob).expect("commit");
@@ -31,7 +35,12 @@ fn valid() -> &'static Valid {
         };
         let (c0, cells0, p0) = mk(1);
         let (c1, cells1, p1) = mk(2);
-        Valid { kzg, commitments: [c0, c1], cells: [cells0, cells1], proofs: [p0, p1] }
+        Valid {
+            kzg,
+            commitments: [c0, c1],
+            cells: [cells0, cells1],
+            proofs: [p0, p1],
+        }
     })
 }
 
@@ -45,11 +54,20 @@ struct Input {
 
 fuzz_target!(|input: Input| {
     let v = valid();
-    let picks: Vec<(usize, u64)> = input.picks.iter().take(16).map(|&(b, i)| (usize::from(b), u64::from(i) % CELLS_PER_EXT_BLOB as u64)).collect();
-    let mut commitments: Vec<KzgCommitment> = picks.iter().map(|&(b, _)| v.commitments[b]).collect();
+    let picks: Vec<(usize, u64)> = input
+        .picks
+        .iter()
+        .take(16)
+        .map(|&(b, i)| (usize::from(b), u64::from(i) % CELLS_PER_EXT_BLOB as u64))
+        .collect();
+    let mut commitments: Vec<KzgCommitment> =
+        picks.iter().map(|&(b, _)| v.commitments[b]).collect();
     let mut indices: Vec<u64> = picks.iter().map(|&(_, i)| i).collect();
     let mut cells: Vec<Cell> = picks.iter().map(|&(b, i)| v.cells[b][i as usize]).collect();
-    let mut proofs: Vec<KzgProof> = picks.iter().map(|&(b, i)| v.proofs[b][i as usize]).collect();
+    let mut proofs: Vec<KzgProof> = picks
+        .iter()
+        .map(|&(b, i)| v.proofs[b][i as usize])
+        .collect();
     let mut tampered = false;
     if let (Some((which, what, byte, mask)), false) = (input.tamper, picks.is_empty()) {
         let k = usize::from(which) % picks.len();
@@ -67,7 +85,9 @@ fuzz_target!(|input: Input| {
             }
         }
     }
-    let res = v.kzg.verify_cell_kzg_proof_batch(&commitments, &indices, &cells, &proofs);
+    let res = v
+        .kzg
+        .verify_cell_kzg_proof_batch(&commitments, &indices, &cells, &proofs);
     if tampered {
         assert_ne!(res, Ok(true), "accepted a tampered cell batch");
     } else {

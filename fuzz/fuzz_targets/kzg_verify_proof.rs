@@ -31,7 +31,15 @@ fn valid() -> &'static Valid {
         let z = Bytes32([7; 32]);
         let (pi, y) = kzg.compute_kzg_proof(&blob, &z).expect("proof");
         let blob_pi = kzg.compute_blob_kzg_proof(&blob, &c).expect("blob proof");
-        Valid { kzg, blob, c, z, y, pi, blob_pi }
+        Valid {
+            kzg,
+            blob,
+            c,
+            z,
+            y,
+            pi,
+            blob_pi,
+        }
     })
 }
 
@@ -42,7 +50,12 @@ enum Input {
     /// Tamper with the blob proof check instead (commitment || proof, then the blob).
     TamperBlob { offset: u32, bytes: Vec<u8> },
     /// Entirely arbitrary values.
-    Free { c: [u8; 48], z: [u8; 32], y: [u8; 32], pi: [u8; 48] },
+    Free {
+        c: [u8; 48],
+        z: [u8; 32],
+        y: [u8; 32],
+        pi: [u8; 48],
+    },
 }
 
 fuzz_target!(|input: Input| {
@@ -103,7 +116,11 @@ fuzz_target!(|input: Input| {
                 // Binding: no other value at the same point verifies with the same proof.
                 let mut y2 = y.to_field().unwrap();
                 y2 += zg_kzg::Fr::from(1u64);
-                assert_eq!(v.kzg.verify_kzg_proof(&c, &z, &Bytes32::from_field(&y2), &pi), Ok(false));
+                assert_eq!(
+                    v.kzg
+                        .verify_kzg_proof(&c, &z, &Bytes32::from_field(&y2), &pi),
+                    Ok(false)
+                );
             }
         }
     }

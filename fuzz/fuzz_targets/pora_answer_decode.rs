@@ -34,8 +34,12 @@ fuzz_target!(|data: &[u8]| {
         if answer != f.answer && got.is_some() {
             // A different answer that verifies must be a genuine one: the reference agrees
             // (checked above), so it is not a tampering of a checked field.
-            assert!(answer.nonce != f.answer.nonce || answer.seal_offset != f.answer.seal_offset
-                || answer.range != f.answer.range || answer.recall_position != f.answer.recall_position);
+            assert!(
+                answer.nonce != f.answer.nonce
+                    || answer.seal_offset != f.answer.seal_offset
+                    || answer.range != f.answer.range
+                    || answer.recall_position != f.answer.recall_position
+            );
         }
     }
 });

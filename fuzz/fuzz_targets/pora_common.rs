@@ -3,11 +3,10 @@
 
 use std::sync::OnceLock;
 
-use zg_core::tree::{Flow, MerkleTree, Proof, ceil_log2};
+use zg_core::tree::{MerkleTree, Proof, ceil_log2};
 use zg_core::{H256, hash_sector, keccak256};
-use zg_pora::answer::seal_proof;
 use zg_pora::pora::{QualityBound, RecallRange};
-use zg_pora::{Answer, ChainView, EpochRange, MineContext, MiningParams, SealedLoad, ShardConfig, U256};
+use zg_pora::{Answer, ChainView, MiningParams, SealedFlow, ShardConfig, U256};
 
 pub struct Fixture {
     pub answer: Answer,
@@ -23,56 +22,18 @@ pub fn fixture() -> &'static Fixture {
         let data: Vec<u8> = (0..4 * 262_144u32)
             .map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8)
             .collect();
-        let mut flow = Flow::new();
-        let placed = flow.append_file(&data).unwrap();
-        let context = MineContext::new(1, 1, flow.root(), flow.length(), H256([1; 32]));
+        let sealed = SealedFlow::new(&[&data], miner, 1, 1, H256([1; 32])).unwrap();
+        let (flow, context) = (&sealed.flow, sealed.context);
         let subtask = H256([2; 32]);
         let range = RecallRange::for_flow(flow.length(), ShardConfig::FULL, 0).unwrap();
         let target = U256::MAX >> 2;
         let params = MiningParams::new(miner, subtask, range, target, flow.length()).unwrap();
-        let loads: Vec<SealedLoad> = (0..flow.length() / 1024)
-            .map(|l| {
-                let mut bytes = Box::new([0u8; 262_144]);
-                for (j, seal) in bytes.as_chunks_mut::<4096>().0.iter_mut().enumerate() {
-                    let s = l * 64 + j as u64;
-                    if s * 16 >= placed.start {
-                        let off = ((s * 16 - placed.start) * 256) as usize;
-                        seal.copy_from_slice(&data[off..off + 4096]);
-                    }
-                    zg_pora::seal(seal, &miner, &context.digest, s * 16);
-                }
-                SealedLoad::new(bytes)
-            })
-            .collect();
         let nonces: Vec<H256> = (0..8u64).map(|i| keccak256(&i.to_be_bytes())).collect();
-        let hit = params
-            .mine_batch(&nonces, |i| loads.get(i as usize))
-            .into_iter()
-            .find(|h| h.recall_position >= 16)
-            .unwrap();
-        let load = &loads[(hit.recall_position / 1024) as usize];
-        let answer = Answer {
-            context_digest: context.digest,
-            nonce: hit.nonce,
-            miner_id: miner,
-            range,
-            recall_position: hit.recall_position,
-            seal_offset: hit.seal_offset,
-            sealed_context_digest: context.digest,
-            sealed_data: Box::new(*load.seal(hit.seal_offset as usize).unwrap()),
-            merkle_proof: seal_proof(&flow, hit.recall_position / 16).unwrap(),
-        };
+        let hit = params.mine_batch(&nonces, |i| sealed.load(i))[0];
+        let answer = sealed.answer(&params, &hit).unwrap();
         let view = ChainView {
             max_shards: 8,
-            ..ChainView::new(
-                context,
-                subtask,
-                target,
-                Some(EpochRange {
-                    start: 0,
-                    end: flow.length(),
-                }),
-            )
+            ..ChainView::new(context, subtask, target, Some(sealed.epoch_range()))
         };
         assert!(zg_pora::verify_answer(&answer, &view).is_ok());
         Fixture { answer, view }
@@ -126,9 +87,13 @@ pub fn reference_verify(a: &Answer, v: &ChainView) -> Option<H256> {
     let mut lemma = vec![seal_root];
     lemma.extend(&a.merkle_proof);
     lemma.push(ctx.flow_root);
-    let path: Vec<bool> = (0..a.merkle_proof.len()).map(|i| (index >> i) & 1 == 0).collect();
+    let path: Vec<bool> = (0..a.merkle_proof.len())
+        .map(|i| (index >> i) & 1 == 0)
+        .collect();
     let proof = Proof::new(lemma, path).ok()?;
-    proof.verify_complete(&ctx.flow_root, &seal_root, index, depth).ok()?;
+    proof
+        .verify_complete(&ctx.flow_root, &seal_root, index, depth)
+        .ok()?;
     // PoRA.
     let pad = zg_pora::Scratchpad::new(zg_pora::pad_seed(
         &a.miner_id,

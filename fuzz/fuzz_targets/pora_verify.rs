@@ -73,7 +73,9 @@ fuzz_target!(|tampers: Vec<Tamper>| {
             Tamper::ShardMask(m) => a.range.shard_mask = m,
             Tamper::Target(t) => v.pora_target = U256::from_be_bytes(t),
             Tamper::FlowLength(l) => v.context.flow_length = l,
-            Tamper::SealedRange(s, e) => v.sealed_context_range = Some(EpochRange { start: s, end: e }),
+            Tamper::SealedRange(s, e) => {
+                v.sealed_context_range = Some(EpochRange { start: s, end: e })
+            }
             Tamper::MaxShards(m) => v.max_shards = m,
         }
     }
@@ -82,10 +84,22 @@ fuzz_target!(|tampers: Vec<Tamper>| {
     assert_eq!(got.ok().map(|x| x.output), reference, "{tampers:?}");
     if crypto && a != f.answer {
         // Changing what the Merkle proof binds can only pass with a hash collision.
-        let binds = (&a.sealed_data, &a.merkle_proof, a.miner_id, a.sealed_context_digest)
-            != (&f.answer.sealed_data, &f.answer.merkle_proof, f.answer.miner_id, f.answer.sealed_context_digest);
+        let binds = (
+            &a.sealed_data,
+            &a.merkle_proof,
+            a.miner_id,
+            a.sealed_context_digest,
+        ) != (
+            &f.answer.sealed_data,
+            &f.answer.merkle_proof,
+            f.answer.miner_id,
+            f.answer.sealed_context_digest,
+        );
         if binds {
-            assert!(got.is_err(), "tampered data, proof, miner or sealing context accepted: {tampers:?}");
+            assert!(
+                got.is_err(),
+                "tampered data, proof, miner or sealing context accepted: {tampers:?}"
+            );
         }
     }
 });

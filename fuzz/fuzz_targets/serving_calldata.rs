@@ -12,6 +12,10 @@ fuzz_target!(|data: &[u8]| {
         input.splice(0..0, settle_selector());
     }
     if let Ok(items) = decode_settle_calldata(&input) {
-        assert_eq!(encode_settle_calldata(&items), input, "non-canonical input accepted");
+        assert_eq!(
+            encode_settle_calldata(&items),
+            input,
+            "non-canonical input accepted"
+        );
     }
 });

@@ -56,7 +56,11 @@ fuzz_target!(|ops: Vec<FOp>| {
     for p in 0..2u8 {
         let params = ServiceParams {
             tee_signer: tee[usize::from(p)].address(),
-            scheme: if p == 0 { SignatureScheme::Eip712 } else { SignatureScheme::Eip191 },
+            scheme: if p == 0 {
+                SignatureScheme::Eip712
+            } else {
+                SignatureScheme::Eip191
+            },
             ..ServiceParams::default()
         };
         l.apply(
@@ -67,7 +71,12 @@ fuzz_target!(|ops: Vec<FOp>| {
         .unwrap();
         l.apply(
             Timestamp::ZERO,
-            &Call::new(owner, Op::AcknowledgeTeeSignerByOwner { provider: provider(p) }),
+            &Call::new(
+                owner,
+                Op::AcknowledgeTeeSignerByOwner {
+                    provider: provider(p),
+                },
+            ),
         )
         .unwrap();
     }
@@ -83,16 +92,29 @@ fuzz_target!(|ops: Vec<FOp>| {
             FOp::Withdraw(u, a) => Call::new(user(u), Op::Refund { amount: amount(a) }),
             FOp::Transfer(u, p, a) => Call::new(
                 user(u),
-                Op::TransferFund { provider: provider(p), amount: amount(a) },
+                Op::TransferFund {
+                    provider: provider(p),
+                    amount: amount(a),
+                },
             ),
             FOp::Retrieve(u, ps) => Call::new(
                 user(u),
-                Op::RetrieveFund { providers: ps.into_iter().take(4).map(provider).collect() },
+                Op::RetrieveFund {
+                    providers: ps.into_iter().take(4).map(provider).collect(),
+                },
             ),
-            FOp::RequestAll(u, p) => {
-                Call::new(user(u), Op::RequestRefundAll { provider: provider(p) })
-            }
-            FOp::Process(u, p) => Call::new(user(u), Op::ProcessRefund { provider: provider(p) }),
+            FOp::RequestAll(u, p) => Call::new(
+                user(u),
+                Op::RequestRefundAll {
+                    provider: provider(p),
+                },
+            ),
+            FOp::Process(u, p) => Call::new(
+                user(u),
+                Op::ProcessRefund {
+                    provider: provider(p),
+                },
+            ),
             FOp::Settle(p, items) => {
                 let p = p % 2;
                 let items: Vec<SettlementItem> = items
@@ -100,13 +122,21 @@ fuzz_target!(|ops: Vec<FOp>| {
                     .take(8)
                     .enumerate()
                     .map(|(i, (u, fee, nonce, honest))| {
-                        let key = if honest { &tee[usize::from(p)] } else { &mallory };
+                        let key = if honest {
+                            &tee[usize::from(p)]
+                        } else {
+                            &mallory
+                        };
                         if !honest {
                             forged.push(i);
                         }
                         SettlementItem::signed(
                             key,
-                            if p == 0 { SignatureScheme::Eip712 } else { SignatureScheme::Eip191 },
+                            if p == 0 {
+                                SignatureScheme::Eip712
+                            } else {
+                                SignatureScheme::Eip191
+                            },
                             &domain,
                             TeeSettlement {
                                 requests_hash: H256::ZERO,
@@ -124,12 +154,21 @@ fuzz_target!(|ops: Vec<FOp>| {
             FOp::Ack(p, ack) => Call::new(
                 owner,
                 if ack {
-                    Op::AcknowledgeTeeSignerByOwner { provider: provider(p) }
+                    Op::AcknowledgeTeeSignerByOwner {
+                        provider: provider(p),
+                    }
                 } else {
-                    Op::RevokeTeeSignerAcknowledgement { provider: provider(p) }
+                    Op::RevokeTeeSignerAcknowledgement {
+                        provider: provider(p),
+                    }
                 },
             ),
-            FOp::RevokeAll(u, p) => Call::new(user(u), Op::RevokeAllTokens { provider: provider(p) }),
+            FOp::RevokeAll(u, p) => Call::new(
+                user(u),
+                Op::RevokeAllTokens {
+                    provider: provider(p),
+                },
+            ),
             FOp::Delete(u) => Call::new(user(u), Op::DeleteLedger),
         };
         let before = l.clone();

@@ -26,37 +26,15 @@
 //! Seal a small flow to a miner, mine it, and verify an answer as the contract would:
 //!
 //! ```
-//! use zg_core::tree::Flow;
 //! use zg_core::{H256, keccak256};
-//! use zg_pora::answer::seal_proof;
-//! use zg_pora::{
-//!     Answer, ChainView, EpochRange, MineContext, MiningParams, RecallRange, SealedLoad,
-//!     ShardConfig, U256, verify_answer,
-//! };
+//! use zg_pora::{ChainView, MiningParams, RecallRange, SealedFlow, ShardConfig, U256, verify_answer};
 //!
-//! // A 1 MiB file appended to a fresh flow; one epoch context covers it.
+//! // A 1 MiB file appended to a fresh flow; one epoch context covers it, and every load is
+//! // sealed to our miner (a node's `Sealer` does this as data arrives; see `SealedLoad::seal_plain`).
 //! let data: Vec<u8> = (0..1u32 << 20).map(|i| (i * 7 + i / 4096) as u8).collect();
-//! let mut flow = Flow::new();
-//! let placed = flow.append_file(&data)?;
-//! let context = MineContext::new(1, 100, flow.root(), flow.length(), keccak256(b"block"));
-//!
-//! // Seal every load of the flow to our miner (the node's sealer does this as data arrives).
 //! let miner = H256([7; 32]);
-//! let loads: Vec<SealedLoad> = (0..flow.length() / 1024)
-//!     .map(|l| {
-//!         let mut load = Box::new([0u8; 262_144]);
-//!         for (j, seal) in load.as_chunks_mut::<4096>().0.iter_mut().enumerate() {
-//!             let sector = (l * 64 + j as u64) * 16;
-//!             if sector >= placed.start {
-//!                 let at = ((sector - placed.start) * 256) as usize;
-//!                 seal.copy_from_slice(&data[at..at + 4096]);
-//!             }
-//!             zg_pora::seal(seal, &miner, &context.digest, sector);
-//!         }
-//!         // Seal 0 holds the flow's genesis leaf, which no data proves: report it unavailable.
-//!         SealedLoad::with_availability(load, if l == 0 { !1 } else { u64::MAX })
-//!     })
-//!     .collect();
+//! let sealed = SealedFlow::new(&[&data], miner, 1, 100, keccak256(b"block"))?;
+//! let (flow, context) = (&sealed.flow, sealed.context);
 //!
 //! // Mine: one in 16 seals meets this target.
 //! let subtask = keccak256(b"subtask");
@@ -64,24 +42,12 @@
 //! let range = RecallRange::for_flow(flow.length(), ShardConfig::FULL, 0).unwrap();
 //! let params = MiningParams::new(miner, subtask, range, target, flow.length())?;
 //! let nonces: Vec<H256> = (0..4u64).map(|i| keccak256(&i.to_be_bytes())).collect();
-//! let hits = params.mine_batch(&nonces, |i| loads.get(i as usize));
+//! let hits = params.mine_batch(&nonces, |i| sealed.load(i));
 //! let hit = hits[0];
 //!
 //! // The answer: the sealed seal and its Merkle proof to the flow root.
-//! let load = &loads[(hit.recall_position / 1024) as usize];
-//! let answer = Answer {
-//!     context_digest: context.digest,
-//!     nonce: hit.nonce,
-//!     miner_id: miner,
-//!     range,
-//!     recall_position: hit.recall_position,
-//!     seal_offset: hit.seal_offset,
-//!     sealed_context_digest: context.digest,
-//!     sealed_data: Box::new(*load.seal(hit.seal_offset as usize).unwrap()),
-//!     merkle_proof: seal_proof(&flow, hit.recall_position / 16)?,
-//! };
-//! let sealed_range = EpochRange { start: 0, end: flow.length() };
-//! let view = ChainView::new(context, subtask, target, Some(sealed_range));
+//! let answer = sealed.answer(&params, &hit)?;
+//! let view = ChainView::new(context, subtask, target, Some(sealed.epoch_range()));
 //! let verified = verify_answer(&answer, &view)?;
 //! assert_eq!(verified.output, hit.quality);
 //!
@@ -123,6 +89,7 @@ pub mod miner;
 pub mod pora;
 pub mod reward;
 pub mod seal;
+mod sealed_flow;
 pub mod sealer;
 pub mod verifier;
 pub mod verify;
@@ -141,6 +108,7 @@ pub use pora::{
 /// A 256-bit unsigned integer (the contract's `uint256`), from `ruint`.
 pub use ruint::aliases::U256;
 pub use seal::{SuffixLengthError, seal, unseal, unseal_suffix};
+pub use sealed_flow::SealedFlow;
 pub use sealer::{
     SealedSeal, Sealer, SealerCommand, SealerError, SealerEvent, SealerProtocol, SealerTimer,
 };

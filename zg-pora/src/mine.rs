@@ -57,6 +57,30 @@ impl SealedLoad {
         SealedLoad { data, available }
     }
 
+    /// Seals load `load_index` of the flow from its plaintext, seal by seal, to `miner_id` under
+    /// `context_digest` (each seal's start sector is `(load_index·64 + i)·16`). Load 0's first
+    /// seal holds the flow's genesis leaf, the raw zero value that no Merkle proof can show as a
+    /// sector, so it is marked unavailable; every other seal is available.
+    pub fn seal_plain(
+        load_index: u64,
+        plain: &[u8; LOAD_SIZE],
+        miner_id: &H256,
+        context_digest: &H256,
+    ) -> Self {
+        let mut data = Box::new(*plain);
+        for (i, seal) in data.as_chunks_mut::<SEAL_SIZE>().0.iter_mut().enumerate() {
+            let seal_index = load_index * SEALS_PER_LOAD as u64 + i as u64;
+            crate::seal(
+                seal,
+                miner_id,
+                context_digest,
+                seal_index * SECTORS_PER_SEAL,
+            );
+        }
+        let available = if load_index == 0 { !1 } else { u64::MAX };
+        SealedLoad { data, available }
+    }
+
     /// Sealed seal `i` (0..64), if available.
     pub fn seal(&self, i: usize) -> Option<&[u8; SEAL_SIZE]> {
         if i >= SEALS_PER_LOAD || self.available & (1 << i) == 0 {

@@ -75,19 +75,15 @@ impl Fixture {
         for (i, chunk) in data.chunks_exact(SEAL_SIZE).enumerate() {
             plain[first + i].copy_from_slice(chunk);
         }
-        let mut loads = Vec::new();
-        for load in 0..seals / SEALS_PER_LOAD {
-            let mut bytes = Box::new([0u8; LOAD_SIZE]);
-            for (j, out) in bytes.as_chunks_mut::<SEAL_SIZE>().0.iter_mut().enumerate() {
-                let s = load * SEALS_PER_LOAD + j;
-                *out = plain[s];
-                zg_pora::seal(out, &miner_id, &context.digest, s as u64 * 16);
-            }
-            // Seal 0 holds the flow's genesis leaf (the raw zero value, not a sector hash): it
-            // can never be proven, so the host reports it unavailable.
-            let available = if load == 0 { !1u64 } else { u64::MAX };
-            loads.push(SealedLoad::with_availability(bytes, available));
-        }
+        let loads = plain
+            .chunks_exact(SEALS_PER_LOAD)
+            .zip(0u64..)
+            .map(|(seals, load)| {
+                let bytes: Vec<u8> = seals.concat();
+                let bytes: &[u8; LOAD_SIZE] = bytes.as_slice().try_into().unwrap();
+                SealedLoad::seal_plain(load, bytes, &miner_id, &context.digest)
+            })
+            .collect();
         Fixture {
             flow,
             miner_id,
