@@ -122,6 +122,9 @@ pub struct Scenario {
     /// Epoch length in heights; with `Some`, a staking-chain stand-in announces each next epoch
     /// (stakes rotating) and feeds evidence reported by the nodes back to all of them.
     pub heights_per_epoch: Option<u64>,
+    /// Check every distinct commit certificate against its epoch's validator set (one pairing
+    /// per decided height under BLS).
+    pub verify_certificates: bool,
     /// Node configuration (network, partitions and epoch length are set from the scenario).
     pub config: Config,
 }
@@ -148,6 +151,7 @@ impl Default for Scenario {
             crashes: Vec::new(),
             deadline: Timestamp::from_secs(600),
             heights_per_epoch: None,
+            verify_certificates: false,
             config: Config {
                 timeout_propose: crate::Timeout {
                     base_ms: 300,
@@ -207,6 +211,10 @@ pub struct Report {
     /// Certificates of decisions in an epoch a slashed validator should be absent from that
     /// still count its signature (must be 0).
     pub slashed_signers_after_exclusion: u64,
+    /// Commit certificates checked (with `verify_certificates`).
+    pub certificates_checked: u64,
+    /// Commit certificates that failed the check (must be 0).
+    pub bad_certificates: u64,
     /// Epochs announced.
     pub epochs: u64,
     /// Inputs the nodes rejected.
@@ -749,7 +757,12 @@ pub fn run<S: Scheme>(scenario: &Scenario) -> Report {
             if !honest.contains(&node) {
                 continue;
             }
-            checker.observe(node, &event, staking.as_ref());
+            checker.observe(
+                node,
+                &event,
+                staking.as_ref(),
+                scenario.verify_certificates.then_some(&genesis),
+            );
             if let (Event::Equivocation(e), Some(chain)) = (&event, staking.as_mut()) {
                 chain.submit(&mut sim, now, e);
             }
@@ -788,6 +801,8 @@ pub fn run<S: Scheme>(scenario: &Scenario) -> Report {
                     .unwrap_or_default(),
                 slash_events: checker.slash_events,
                 slashed_signers_after_exclusion: checker.slashed_signers_after_exclusion,
+                certificates_checked: checker.certificates_checked,
+                bad_certificates: checker.bad_certificates,
                 epochs: staking.as_ref().map_or(0, |c| c.ledger.latest_epoch().0),
                 rejected_inputs: stats.errors,
                 delivered: stats.delivered,
@@ -907,6 +922,8 @@ struct Checker {
     evidence: HashSet<String>,
     slash_events: u64,
     slashed_signers_after_exclusion: u64,
+    certificates_checked: u64,
+    bad_certificates: u64,
 }
 
 impl Checker {
@@ -915,6 +932,7 @@ impl Checker {
         node: NodeId,
         event: &Event<S>,
         staking: Option<&StakingChain<S>>,
+        sets: Option<&Arc<ValidatorSet<S>>>,
     ) {
         match event {
             Event::Decided {
@@ -931,6 +949,19 @@ impl Checker {
                     Some(_) => {}
                     None => {
                         self.decided.insert((partition.0, height.0), *value);
+                        if let Some(genesis) = sets {
+                            let set = staking
+                                .and_then(|c| c.ledger.set(certificate.epoch))
+                                .unwrap_or(genesis);
+                            self.certificates_checked += 1;
+                            let ok = certificate.partition == *partition
+                                && certificate.height == *height
+                                && certificate.value == *value
+                                && certificate.verify(set).is_ok();
+                            if !ok {
+                                self.bad_certificates += 1;
+                            }
+                        }
                     }
                 }
                 let h = self.heights.entry((node.0, partition.0)).or_insert(0);

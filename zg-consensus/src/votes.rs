@@ -625,3 +625,128 @@ fn check_batch<S: Scheme>(
         .collect();
     S::verify_batch(&batch).then(|| values.into_iter().zip(sigs).collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Bls, InsecureTestScheme, PartitionId};
+    use proptest::prelude::*;
+    use zg_core::Epoch;
+
+    type Case = (Option<H256>, bool);
+
+    /// Feeds votes (value, forged?) from validators 0..n, verifies, and compares the outcome
+    /// with checking every signature on its own (the obviously-correct reference).
+    fn run_case<S: Scheme>(cases: &[Case], weights: &[u128]) {
+        let n = cases.len();
+        let secrets: Vec<S::SecretKey> = (0..n)
+            .map(|i| S::secret_key_from_seed(&[i as u8 + 1; 32]))
+            .collect();
+        let members: Vec<_> = secrets
+            .iter()
+            .zip(weights)
+            .map(|(s, w)| (S::public_key(s), *w))
+            .collect();
+        let set = ValidatorSet::<S>::new(H256([7; 32]), Epoch(0), members).unwrap();
+        let slot = Slot {
+            network: set.network(),
+            partition: PartitionId(1),
+            epoch: Epoch(0),
+            height: crate::Height(3),
+        };
+        let mut keeper = VoteKeeper::<S>::default();
+        let mut reference: Vec<(Option<H256>, ValidatorIndex, bool)> = Vec::new();
+        for (i, (value, forged)) in cases.iter().enumerate() {
+            let key = &secrets[i];
+            let idx = set.index_of(&S::public_key(key)).unwrap();
+            let vote = Vote {
+                partition: slot.partition,
+                epoch: slot.epoch,
+                height: slot.height,
+                round: Round(0),
+                kind: VoteKind::Prevote,
+                value: *value,
+                validator: idx,
+            };
+            // A forged vote: signed over another round.
+            let signed_round = if *forged { Round(9) } else { Round(0) };
+            let msg = vote_signing_bytes(&slot, signed_round, VoteKind::Prevote, *value);
+            let sv = SignedVote {
+                vote,
+                signature: S::sign(key, &msg),
+            };
+            assert!(matches!(keeper.add(&set, &sv), Added::Pending));
+            reference.push((*value, idx, !*forged));
+        }
+        let report = keeper.verify_pending(&set, &slot, Round(0), VoteKind::Prevote);
+        let mut dropped = report.dropped.clone();
+        dropped.sort();
+        let mut expected_bad: Vec<_> = reference.iter().filter(|r| !r.2).map(|r| r.1).collect();
+        expected_bad.sort();
+        assert_eq!(dropped, expected_bad);
+        for value in [None, Some(H256([1; 32])), Some(H256([2; 32]))] {
+            let expected: u128 = reference
+                .iter()
+                .filter(|r| r.0 == value && r.2)
+                .map(|r| set.weight(r.1))
+                .sum();
+            let got = keeper
+                .round(Round(0))
+                .and_then(|r| r.kinds[0].tally(value))
+                .map_or(0, |t| t.verified);
+            assert_eq!(got, expected, "value {value:?}");
+            if expected >= set.quorum()
+                && let Some(v) = value
+            {
+                let cert = keeper
+                    .certificate(&set, &slot, Round(0), VoteKind::Prevote, v)
+                    .unwrap();
+                cert.verify(&set).unwrap();
+            }
+        }
+        // Bisection cost: at most 1 + 2·bad·ceil(log2 n) checks.
+        let bad = expected_bad.len() as u32;
+        let log = usize::BITS - n.leading_zeros();
+        assert!(
+            report.checks <= 1 + 2 * bad * log,
+            "{} checks",
+            report.checks
+        );
+    }
+
+    fn case_strategy() -> impl Strategy<Value = Vec<Case>> {
+        prop::collection::vec(
+            (
+                prop_oneof![
+                    Just(None),
+                    Just(Some(H256([1; 32]))),
+                    Just(Some(H256([2; 32])))
+                ],
+                prop::bool::weighted(0.2),
+            ),
+            1..40,
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn optimistic_counting_matches_individual_checks(cases in case_strategy()) {
+            let weights: Vec<u128> = (0..cases.len()).map(|i| 1 + (i as u128 % 5)).collect();
+            run_case::<InsecureTestScheme>(&cases, &weights);
+        }
+    }
+
+    #[test]
+    fn bls_bisection_finds_exactly_the_forged_votes() {
+        let a = Some(H256([1; 32]));
+        let mut cases: Vec<Case> = (0..10).map(|_| (a, false)).collect();
+        cases[2].1 = true;
+        cases[7].1 = true;
+        cases.push((None, false));
+        cases.push((None, true));
+        run_case::<Bls>(&cases, &[1; 12]);
+        // All good: one check.
+        let good: Vec<Case> = (0..7).map(|_| (a, false)).collect();
+        run_case::<Bls>(&good, &[1; 7]);
+    }
+}

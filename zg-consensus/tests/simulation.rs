@@ -77,7 +77,10 @@ fn random_scenario(seed: u64, n: usize, heights: u64) -> Scenario {
 fn check(seed: u64, s: &Scenario, r: &Report) {
     assert_eq!(r.safety_violations, 0, "seed {seed}: {s:?}\n{r:?}");
     assert_eq!(r.honest_double_signs, 0, "seed {seed}: {s:?}\n{r:?}");
-    assert!(r.completed, "seed {seed}: no liveness after GST: {s:?}\n{r:?}");
+    assert!(
+        r.completed,
+        "seed {seed}: no liveness after GST: {s:?}\n{r:?}"
+    );
 }
 
 fn many_seeds(n: usize, seeds: std::ops::Range<u64>, heights: u64) -> (u64, u32) {
@@ -178,7 +181,10 @@ fn split_attack_breaks_safety_only_from_one_third() {
                 violated += 1;
             }
         }
-        assert!(violated >= 8, "n={n} f={f}: only {violated}/10 runs violated");
+        assert!(
+            violated >= 8,
+            "n={n} f={f}: only {violated}/10 runs violated"
+        );
     }
     for (n, f) in [(4, 1), (7, 2), (10, 3), (31, 10)] {
         for seed in 0..10 {
