@@ -143,7 +143,8 @@ impl<S: Scheme> StakeLedger<S> {
         self.tombstoned.contains_key(validator)
     }
 
-    /// Seals the next epoch's stake table into its validator set (see the module docs).
+    /// Seals the next epoch's stake table into its validator set (see the module docs). A key's
+    /// proof of possession is checked the first time the key appears and remembered after.
     /// Re-announcing the latest epoch is accepted and ignored only if it was sealed from the
     /// same inputs; any other epoch than `latest + 1` is [`Error::EpochOutOfOrder`].
     pub fn announce(&mut self, table: &StakeTable<S>) -> Result<Arc<ValidatorSet<S>>, Error> {

@@ -221,3 +221,50 @@ pub fn answer_validity<S: Scheme>(
     }
     out
 }
+
+/// A commit certificate for `value` at `height` (round 0) signed by the first `signers` indices.
+pub fn commit_cert<S: Scheme>(
+    net: &Net<S>,
+    height: u64,
+    value: H256,
+    signers: u16,
+) -> Certificate<S> {
+    let votes: Vec<SignedVote<S>> = (0..signers)
+        .map(|i| {
+            net.vote(
+                ValidatorIndex(i),
+                height,
+                0,
+                VoteKind::Precommit,
+                Some(value),
+            )
+        })
+        .collect();
+    let mut bitmap = zg_consensus::SignerBitmap::new(net.set.len() as u16);
+    for i in 0..signers {
+        bitmap.insert(ValidatorIndex(i));
+    }
+    Certificate {
+        partition: PartitionId(0),
+        epoch: Epoch(0),
+        height: Height(height),
+        round: Round(0),
+        kind: VoteKind::Precommit,
+        value,
+        signers: bitmap,
+        signature: S::aggregate_signatures(votes.iter().map(|v| &v.signature)).unwrap(),
+    }
+}
+
+/// The messages a list of outputs sends, with their recipients.
+pub fn sent<S: Scheme>(
+    outputs: &[Output<Consensus<S>>],
+) -> Vec<(zg_core::machine::Recipient, Message<S>)> {
+    outputs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Send { to, message } => Some((to.clone(), message.clone())),
+            _ => None,
+        })
+        .collect()
+}
