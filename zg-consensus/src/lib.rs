@@ -15,6 +15,8 @@ mod insecure;
 mod node;
 mod partition;
 mod protocol;
+mod receipt;
+mod redeem;
 mod scheme;
 #[cfg(feature = "sim")]
 pub mod simulation;
@@ -36,6 +38,10 @@ pub use partition::{Step, WorkStats};
 pub use protocol::{
     Command, Consensus, Event, Message, Record, Request, Snapshot, TimeoutKind, Timer,
 };
+pub use receipt::{
+    BURN_EVENT_LEN, BurnBatch, BurnEvent, BurnReceipt, ValueCommitment, verify_receipt,
+};
+pub use redeem::{BurnId, Redeem, RedeemCommand, RedeemRecord, Redeemed, Redeemer};
 pub use scheme::{BatchItem, Scheme};
 pub use staking::{Slashing, StakeLedger};
 pub use types::{

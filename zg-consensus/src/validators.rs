@@ -164,6 +164,15 @@ impl<S: Scheme> ValidatorSet<S> {
         &self.validators
     }
 
+    /// `(key, weight)` of every member, in index order (what
+    /// [`RedeemCommand::AddEpoch`](crate::RedeemCommand::AddEpoch) takes).
+    pub fn members(&self) -> Vec<(S::PublicKey, u128)> {
+        self.validators
+            .iter()
+            .map(|v| (v.public_key.clone(), v.weight))
+            .collect()
+    }
+
     /// A validator by index.
     pub fn get(&self, index: ValidatorIndex) -> Option<&Validator<S>> {
         self.validators.get(index.get())
