@@ -7,6 +7,7 @@
 mod bitmap;
 mod bls;
 mod certificate;
+pub mod codec;
 mod config;
 mod error;
 mod evidence;
