@@ -5,6 +5,8 @@
 
 use clap::{Parser, Subcommand};
 
+mod consensus;
+
 /// zg — 0G protocol primitives from the command line.
 #[derive(Parser)]
 #[command(name = "zg", version, about)]
@@ -15,8 +17,14 @@ struct Cli {
 
 /// One variant per area; each area's arguments and logic live in its module.
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Tendermint-style BFT partitions in the simulator.
+    #[command(subcommand)]
+    Consensus(consensus::ConsensusCommand),
+}
 
 fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {}
+    match Cli::parse().command {
+        Command::Consensus(c) => consensus::run_command(c),
+    }
 }
