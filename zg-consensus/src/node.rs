@@ -121,6 +121,11 @@ impl<S: Scheme> Node<S> {
                         p.restore_own_vote(v.clone());
                     }
                 }
+                Record::Polka(c) => {
+                    if let Some(p) = partitions.get_mut(c.partition.0 as usize) {
+                        p.restore_polka(c.clone());
+                    }
+                }
                 Record::Proposal(sp) => {
                     if let Some(p) = partitions.get_mut(sp.proposal.partition.0 as usize) {
                         p.restore_own_proposal(sp.clone());

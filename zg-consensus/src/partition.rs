@@ -121,6 +121,8 @@ pub(crate) struct Partition<S: Scheme> {
     validity: Vec<(H256, Validity)>,
     own_votes: Vec<SignedVote<S>>,
     own_proposals: Vec<Arc<SignedProposal<S>>>,
+    /// Proofs of lock we acted on at this height (persisted; see [`Record::Polka`]).
+    polkas: Vec<Arc<Certificate<S>>>,
     value_requested: Option<Round>,
     buffer: Vec<(NodeId, Message<S>)>,
     history: VecDeque<Arc<Certificate<S>>>,
@@ -145,6 +147,7 @@ impl<S: Scheme> Partition<S> {
             validity: Vec::new(),
             own_votes: Vec::new(),
             own_proposals: Vec::new(),
+            polkas: Vec::new(),
             value_requested: None,
             buffer: Vec::new(),
             history: VecDeque::new(),
@@ -187,6 +190,7 @@ impl<S: Scheme> Partition<S> {
             + self.validity.capacity() * size_of::<(H256, Validity)>()
             + self.own_votes.capacity() * size_of::<SignedVote<S>>()
             + self.own_proposals.capacity() * size_of::<Arc<SignedProposal<S>>>()
+            + self.polkas.capacity() * size_of::<Arc<Certificate<S>>>()
             + self.buffer.capacity() * size_of::<(NodeId, Message<S>)>()
             + self.history.capacity() * size_of::<Arc<Certificate<S>>>()
             + self.history.len() * (size_of::<Certificate<S>>() + 32)
@@ -210,6 +214,12 @@ impl<S: Scheme> Partition<S> {
         }
     }
 
+    pub(crate) fn restore_polka(&mut self, cert: Arc<Certificate<S>>) {
+        if cert.height == self.height && !self.polkas.contains(&cert) {
+            self.polkas.push(cert);
+        }
+    }
+
     pub(crate) fn restore_decided(&mut self, cert: Arc<Certificate<S>>, keep: usize) {
         if cert.height < self.height {
             return;
@@ -217,6 +227,7 @@ impl<S: Scheme> Partition<S> {
         self.height = cert.height.next();
         self.own_votes.clear();
         self.own_proposals.clear();
+        self.polkas.clear();
         self.push_history(cert, keep);
     }
 
@@ -226,6 +237,7 @@ impl<S: Scheme> Partition<S> {
             history: self.history.iter().cloned().collect(),
             own_votes: self.own_votes.clone(),
             own_proposals: self.own_proposals.clone(),
+            polkas: self.polkas.clone(),
         }
     }
 
@@ -235,6 +247,7 @@ impl<S: Scheme> Partition<S> {
         p.history = snap.history.iter().cloned().collect();
         p.own_votes = snap.own_votes.clone();
         p.own_proposals = snap.own_proposals.clone();
+        p.polkas = snap.polkas.clone();
         p
     }
 
@@ -680,6 +693,15 @@ impl<S: Scheme> Partition<S> {
             {
                 self.votes.fire(self.round, fired::L36, n);
                 let v = p.value;
+                // Keep the proof of lock across a restart, before our precommit goes out.
+                if let Some(cert) =
+                    self.votes
+                        .certificate(set, &slot, self.round, VoteKind::Prevote, v)
+                {
+                    let cert = Arc::new(cert);
+                    cx.out.persist(Record::Polka(cert.clone()));
+                    self.polkas.push(cert);
+                }
                 // Line 37.
                 if self.step == Step::Prevote {
                     // Lines 38–39: lock.
@@ -740,6 +762,12 @@ impl<S: Scheme> Partition<S> {
             .filter_map(|v| v.vote.value.map(|x| (v.vote.round, x)))
             .max_by_key(|(r, _)| *r);
         self.valid = self.locked;
+        for cert in self.polkas.clone() {
+            self.votes.import(set, (*cert).clone());
+            if self.valid.is_none_or(|(vr, _)| vr < cert.round) {
+                self.valid = Some((cert.round, cert.value));
+            }
+        }
         for v in self.own_votes.clone() {
             if set.get(v.vote.validator).is_some() {
                 self.votes.add_own(set, &v);
@@ -936,6 +964,7 @@ impl<S: Scheme> Partition<S> {
         self.validity = Vec::new();
         self.own_votes = Vec::new();
         self.own_proposals = Vec::new();
+        self.polkas = Vec::new();
         self.value_requested = None;
         self.equivocators = Vec::new();
         self.buffer.retain(|(_, m)| m.height() >= Some(self.height));

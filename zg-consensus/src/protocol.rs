@@ -212,6 +212,10 @@ pub enum Record<S: Scheme> {
     Vote(SignedVote<S>),
     /// A proposal we signed (persisted before it is sent).
     Proposal(Arc<SignedProposal<S>>),
+    /// The 2f+1 prevotes that made us lock or update our valid value (lines 36–43), persisted
+    /// before our precommit is sent: after a restart we can still re-propose the value with its
+    /// proof of lock, which others need to accept it (line 28).
+    Polka(Arc<Certificate<S>>),
     /// A decision.
     Decided(Arc<Certificate<S>>),
     /// A stake table that was announced.
@@ -243,4 +247,5 @@ pub(crate) struct PartitionSnapshot<S: Scheme> {
     pub(crate) history: Vec<Arc<Certificate<S>>>,
     pub(crate) own_votes: Vec<SignedVote<S>>,
     pub(crate) own_proposals: Vec<Arc<SignedProposal<S>>>,
+    pub(crate) polkas: Vec<Arc<Certificate<S>>>,
 }

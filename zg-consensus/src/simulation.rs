@@ -30,7 +30,7 @@ use zg_core::{Amount, Epoch, H256, NodeId, Timestamp};
 
 use crate::config::Config;
 use crate::evidence::Evidence;
-use crate::node::Node;
+use crate::node::{Node, PartitionState};
 use crate::protocol::{Command, Consensus, Event, Message, Request};
 use crate::scheme::Scheme;
 use crate::staking::StakeLedger;
@@ -223,6 +223,8 @@ pub struct Report {
     pub delivered: u64,
     /// The Byzantine validators' ids.
     pub byzantine: Vec<u64>,
+    /// The last round state of partition 0 at each honest node (node id, state).
+    pub final_states: Vec<(u64, PartitionState)>,
 }
 
 /// Records every vote an honest validator sends, across restarts, and counts conflicting ones.
@@ -250,16 +252,22 @@ impl SigningMonitor {
     }
 }
 
-/// Wraps an honest node to feed every vote it sends to a [`SigningMonitor`].
+/// Wraps an honest node to feed every vote it sends to a [`SigningMonitor`] and to record the
+/// round state of its partition 0 (for reports).
 pub struct Watched<S: Scheme> {
     id: NodeId,
     inner: Node<S>,
     monitor: Rc<RefCell<SigningMonitor>>,
+    states: Rc<RefCell<BTreeMap<u64, PartitionState>>>,
 }
 
 impl<S: Scheme> Machine<Consensus<S>> for Watched<S> {
     fn handle(&mut self, now: Timestamp, input: Input<Consensus<S>>) -> Result<(), crate::Error> {
-        self.inner.handle(now, input)
+        let r = self.inner.handle(now, input);
+        if let Some(state) = self.inner.partition_state(PartitionId(0)) {
+            self.states.borrow_mut().insert(self.id.0, state);
+        }
+        r
     }
 
     fn poll_output(&mut self) -> Option<Output<Consensus<S>>> {
@@ -629,6 +637,7 @@ pub fn run<S: Scheme>(scenario: &Scenario) -> Report {
         Err(_) => return Report::default(),
     };
     let monitor = Rc::new(RefCell::new(SigningMonitor::default()));
+    let states = Rc::new(RefCell::new(BTreeMap::new()));
 
     let link = LinkConfig {
         latency: scenario.latency,
@@ -646,6 +655,7 @@ pub fn run<S: Scheme>(scenario: &Scenario) -> Report {
         let genesis = genesis.clone();
         let byzantine = byzantine.clone();
         let monitor = monitor.clone();
+        let states = states.clone();
         let (group_a, group_b) = (group_a.clone(), group_b.clone());
         move |id: NodeId, now: Timestamp, records: &[crate::Record<S>]| -> BoxedMachine<S> {
             let i = usize::try_from(id.0).unwrap_or(usize::MAX);
@@ -667,6 +677,7 @@ pub fn run<S: Scheme>(scenario: &Scenario) -> Report {
                     id,
                     inner,
                     monitor: monitor.clone(),
+                    states: states.clone(),
                 }),
                 Some(Behaviour::Silent | Behaviour::Mixed) => Box::new(Silent),
                 Some(Behaviour::Equivocate) => Box::new(Equivocator {
@@ -807,6 +818,7 @@ pub fn run<S: Scheme>(scenario: &Scenario) -> Report {
                 rejected_inputs: stats.errors,
                 delivered: stats.delivered,
                 byzantine: byzantine.keys().map(|&i| i as u64).collect(),
+                final_states: states.borrow().iter().map(|(k, v)| (*k, *v)).collect(),
             };
         }
     }

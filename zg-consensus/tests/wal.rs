@@ -113,6 +113,16 @@ fn restart_resends_the_same_votes_and_keeps_the_lock() {
     assert_eq!(signed.len(), 2, "prevote and precommit");
     let state = node.partition_state(PartitionId(0)).unwrap();
     assert_eq!(state.locked, Some((Round(0), v)));
+    // The proof of lock is in the log too, ahead of the precommit.
+    let polka = records
+        .iter()
+        .position(|r| matches!(r, Record::Polka(c) if c.value == v && c.round == Round(0)))
+        .expect("polka persisted");
+    let precommit = records
+        .iter()
+        .position(|r| matches!(r, Record::Vote(x) if x.vote.kind == VoteKind::Precommit))
+        .unwrap();
+    assert!(polka < precommit);
 
     // Crash and restart from the log: the same two votes go out again, byte for byte, and the
     // lock and step come back.
@@ -129,6 +139,11 @@ fn restart_resends_the_same_votes_and_keeps_the_lock() {
     assert_eq!(state.round, Round(0));
     assert_eq!(state.step, Step::Precommit);
     assert_eq!(state.locked, Some((Round(0), v)));
+    assert_eq!(
+        state.valid,
+        Some((Round(0), v)),
+        "validValue and its proof survive"
+    );
 
     // A conflicting proposal in round 0 cannot make it sign anything new.
     let other = H256([6; 32]);
