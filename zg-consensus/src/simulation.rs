@@ -125,6 +125,10 @@ pub struct Scenario {
     /// Check every distinct commit certificate against its epoch's validator set (one pairing
     /// per decided height under BLS).
     pub verify_certificates: bool,
+    /// Stake of each validator (default: 100 each).
+    pub stakes: Option<Vec<u128>>,
+    /// Exactly which validators are Byzantine (default: `byzantine` of them, chosen by seed).
+    pub byzantine_ids: Option<Vec<usize>>,
     /// Node configuration (network, partitions and epoch length are set from the scenario).
     pub config: Config,
 }
@@ -152,6 +156,8 @@ impl Default for Scenario {
             deadline: Timestamp::from_secs(600),
             heights_per_epoch: None,
             verify_certificates: false,
+            stakes: None,
+            byzantine_ids: None,
             config: Config {
                 timeout_propose: crate::Timeout {
                     base_ms: 300,
@@ -610,8 +616,16 @@ pub fn run<S: Scheme>(scenario: &Scenario) -> Report {
         let j = usize::try_from(pick.below(i as u64 + 1)).unwrap_or(0);
         ids.swap(i, j);
     }
+    if let Some(explicit) = &scenario.byzantine_ids {
+        ids = explicit.iter().copied().filter(|&i| i < n).collect();
+    }
     let mut byzantine: BTreeMap<usize, Behaviour> = BTreeMap::new();
-    for &id in ids.iter().take(f) {
+    let count = if scenario.byzantine_ids.is_some() {
+        ids.len()
+    } else {
+        f
+    };
+    for &id in ids.iter().take(count) {
         let b = match scenario.behaviour {
             Behaviour::Mixed => match pick.below(4) {
                 0 => Behaviour::Silent,
@@ -630,8 +644,16 @@ pub fn run<S: Scheme>(scenario: &Scenario) -> Report {
     let half = honest.len() / 2;
     let (group_a, group_b) = (honest[..half].to_vec(), honest[half..].to_vec());
 
-    let stake = |_: usize| 100u128;
-    let genesis_table = stake_table::<S>(n, Epoch(0), stake);
+    let stakes: Vec<u128> = (0..n)
+        .map(|i| {
+            scenario
+                .stakes
+                .as_ref()
+                .and_then(|s| s.get(i).copied())
+                .unwrap_or(100)
+        })
+        .collect();
+    let genesis_table = stake_table::<S>(n, Epoch(0), |i| stakes[i]);
     let genesis = match ValidatorSet::from_stake_table(config.network, &genesis_table) {
         Ok(s) => Arc::new(s),
         Err(_) => return Report::default(),
@@ -743,6 +765,7 @@ pub fn run<S: Scheme>(scenario: &Scenario) -> Report {
         heights_per_epoch: hpe,
         ledger: chain_ledger,
         n,
+        stakes: stakes.clone(),
         submitted: HashSet::new(),
         excluded: Vec::new(),
     });
@@ -869,6 +892,7 @@ struct StakingChain<S: Scheme> {
     heights_per_epoch: u64,
     ledger: StakeLedger<S>,
     n: usize,
+    stakes: Vec<u128>,
     submitted: HashSet<Arc<Evidence<S>>>,
     excluded: Vec<(u16, Epoch)>,
 }
@@ -911,7 +935,7 @@ impl<S: Scheme> StakingChain<S> {
         }
         let e = next;
         let table = stake_table::<S>(self.n, Epoch(e), |i| {
-            100 + 10 * ((i as u128 + u128::from(e)) % 3)
+            self.stakes[i] + 10 * ((i as u128 + u128::from(e)) % 3)
         });
         if self.ledger.announce(&table).is_err() {
             return;
