@@ -1,8 +1,8 @@
 //! One validator of a four-validator partition fed an arbitrary sequence of proposals, votes
 //! (genuine, forged, for other heights), timeouts, host answers, commit certificates and
 //! crash-restarts from its own write-ahead log. Invariants: it never signs two different votes
-//! for one (height, round, step), across restarts too; every vote is persisted before it is
-//! sent; it decides each height at most once, in order; a restart resumes at the next
+//! for one (height, round, step), across restarts too; every own vote is persisted before it
+//! is sent, and it relays only votes of others that verify; it decides each height at most once, in order; a restart resumes at the next
 //! undecided height.
 #![no_main]
 
@@ -105,6 +105,14 @@ impl World {
                 Output::Persist(r) => self.records.push(r),
                 Output::Checkpoint(r) => self.records = vec![r],
                 Output::Send { message: Message::Vote(v), .. } => {
+                    let me = self.set.index_of(&T::public_key(&T::secret_key_from_seed(&seed(ME)))).unwrap();
+                    if v.vote.validator != me {
+                        // A relayed vote of another validator: only verified ones are relayed.
+                        let key = &self.set.get(v.vote.validator).unwrap().public_key;
+                        let msg = v.vote.signing_bytes(self.config.network);
+                        assert!(T::verify(key, &msg, &v.signature), "relayed a forged vote");
+                        continue;
+                    }
                     let key = (v.vote.height.0, v.vote.round.0, v.vote.kind.tag());
                     if let Some(prev) = self.signed.insert(key, v.vote.value) {
                         assert_eq!(prev, v.vote.value, "conflicting own votes at {key:?}");

@@ -520,6 +520,10 @@ impl<S: Scheme> Partition<S> {
         if v.round.0 > self.round.0.saturating_add(cx.config.max_round_lookahead) {
             return Ok(());
         }
+        if cx.me(set).is_some_and(|(me, _)| me == v.validator) {
+            // Our own votes we know; one we did not sign is ignored (it would take a stolen key).
+            return Ok(());
+        }
         let slot = self.slot(set);
         match self.votes.add(set, &sv) {
             Added::Duplicate => {}
@@ -1086,16 +1090,22 @@ impl<S: Scheme> Partition<S> {
         true
     }
 
-    /// A peer still votes in an earlier round of our height: send it our votes of that round
-    /// (the paper's gossip assumption: what one correct process received, all eventually do).
+    /// A peer still votes in an earlier round of our height: relay it the verified votes we
+    /// hold of that round (which let us leave it, line 47 or 55) and of our current round (so it
+    /// can skip to us, line 55). This is the paper's gossip assumption — what one correct
+    /// process received, every correct process eventually receives — done on demand.
     fn help_round(&mut self, cx: &mut Ctx<'_, S>, peer: NodeId, round: Round) {
-        if !self.own_votes.iter().any(|v| v.vote.round == round)
-            || !self.rate_ok(cx, peer, self.height, round)
-        {
+        let Some(set) = cx.set(self.height) else {
+            return;
+        };
+        if !self.rate_ok(cx, peer, self.height, round) {
             return;
         }
-        for v in self.own_votes.iter().filter(|v| v.vote.round == round) {
-            cx.out.send(peer, Message::Vote(v.clone()));
+        let slot = self.slot(set);
+        let mut votes = self.votes.verified(&slot, round);
+        votes.extend(self.votes.verified(&slot, self.round));
+        for v in votes {
+            cx.out.send(peer, Message::Vote(v));
         }
     }
 

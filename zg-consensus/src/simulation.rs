@@ -282,6 +282,8 @@ impl<S: Scheme> Machine<Consensus<S>> for Watched<S> {
             message: Message::Vote(v),
             ..
         } = &out
+            // Our own votes only, not the ones we relay for others.
+            && self.inner.own_votes(v.vote.partition).contains(v)
         {
             self.monitor.borrow_mut().observe(self.id, &v.vote);
         }

@@ -451,6 +451,40 @@ impl<S: Scheme> VoteKeeper<S> {
         report
     }
 
+    /// The verified votes of a round (both steps), as signed by their validators: what a peer
+    /// that is still in that round needs to move on (relayed, the paper's gossip assumption).
+    pub(crate) fn verified(&self, slot: &Slot, round: Round) -> Vec<SignedVote<S>> {
+        let Some(rv) = self.round(round) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (kind, kv) in [VoteKind::Prevote, VoteKind::Precommit]
+            .into_iter()
+            .zip(&rv.kinds)
+        {
+            for (i, e) in kv.slots.iter().enumerate() {
+                let (Some(e), Ok(i)) = (e, u16::try_from(i)) else {
+                    continue;
+                };
+                if e.verified {
+                    out.push(SignedVote {
+                        vote: Vote {
+                            partition: slot.partition,
+                            epoch: slot.epoch,
+                            height: slot.height,
+                            round,
+                            kind,
+                            value: e.value,
+                            validator: ValidatorIndex(i),
+                        },
+                        signature: e.signature.clone(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
     /// Imports a verified certificate for `(round, kind, value)` (a proof of lock).
     pub(crate) fn import(&mut self, set: &ValidatorSet<S>, cert: Certificate<S>) {
         let n = set.len_u16();
