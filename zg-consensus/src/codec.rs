@@ -11,6 +11,7 @@
 //! decision (3) = certificate
 //! sync     (4) = partition:u32 from:u64
 //! decisions(5) = count:u16 certificate*count
+//! polka    (6) = certificate
 //! certificate  = partition:u32 epoch:u64 height:u64 round:u32 kind:u8 value:32 bitmap signature
 //! bitmap       = len:u16 bytes:ceil(len/8)
 //! receipt      = event:136 index:u64 proof_len:u16 proof commitment:72 certificate
@@ -84,6 +85,10 @@ pub fn encode_message<S: Scheme>(message: &Message<S>) -> Vec<u8> {
         }
         Message::Decision(c) => {
             out.push(3);
+            encode_certificate(c, &mut out);
+        }
+        Message::ProofOfLock(c) => {
+            out.push(6);
             encode_certificate(c, &mut out);
         }
         Message::SyncRequest { partition, from } => {
@@ -162,6 +167,7 @@ pub fn decode_message<S: Scheme>(bytes: &[u8]) -> Result<Message<S>, Error> {
             })
         }
         3 => Message::Decision(Arc::new(decode_certificate_from(&mut r)?)),
+        6 => Message::ProofOfLock(Arc::new(decode_certificate_from(&mut r)?)),
         4 => Message::SyncRequest {
             partition: PartitionId(r.u32()?),
             from: Height(r.u64()?),

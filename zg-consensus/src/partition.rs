@@ -409,6 +409,12 @@ impl<S: Scheme> Partition<S> {
                 }
                 return Ok(());
             }
+            Message::ProofOfLock(cert) => {
+                if cert.height == self.height && self.started {
+                    return self.accept_polka(cx, cert.clone());
+                }
+                return Ok(());
+            }
             Message::Proposal(p) => p.proposal.height,
             Message::Vote(v) => v.vote.height,
         };
@@ -599,6 +605,39 @@ impl<S: Scheme> Partition<S> {
         cx.stats.single_checks += 1;
         cert.verify(set)?;
         self.commit(cx, cert);
+        Ok(())
+    }
+
+    /// A peer's proof of lock for the current height: verify it, keep it, and adopt it as our
+    /// `validValue`/`validRound` if it is newer. This only changes what we would propose; a
+    /// value with 2f+1 prevotes in a round is exactly what line 28 lets correct processes
+    /// accept, and locks are untouched.
+    fn accept_polka(
+        &mut self,
+        cx: &mut Ctx<'_, S>,
+        cert: Arc<Certificate<S>>,
+    ) -> Result<(), Error> {
+        let Some(set) = cx.set(self.height) else {
+            return Ok(());
+        };
+        check_epoch(cx.config, cert.height, cert.epoch)?;
+        if cert.kind != VoteKind::Prevote || cert.partition != self.id {
+            return Err(Error::InvalidCertificate);
+        }
+        if self.valid.is_some_and(|(vr, _)| vr >= cert.round) {
+            return Ok(());
+        }
+        if !self
+            .votes
+            .has_quorum(set, cert.round, VoteKind::Prevote, Some(cert.value))
+        {
+            cx.stats.single_checks += 1;
+            cert.verify(set)?;
+            self.votes.import(set, (*cert).clone());
+        }
+        self.valid = Some((cert.round, cert.value));
+        cx.out.persist(Record::Polka(cert.clone()));
+        self.polkas.push(cert);
         Ok(())
     }
 
@@ -1059,8 +1098,17 @@ impl<S: Scheme> Partition<S> {
         self.schedule(cx, TimeoutKind::Resend, self.round);
     }
 
-    /// Sends our messages of the current round again (standing in for reliable gossip).
+    /// Sends our messages of the current round again (standing in for reliable gossip), with
+    /// the proof behind our `validValue` if we have one.
     fn resend(&self, cx: &mut Ctx<'_, S>) {
+        if let Some((vr, v)) = self.valid
+            && let Some(set) = cx.set(self.height)
+            && let Some(cert) =
+                self.votes
+                    .certificate(set, &self.slot(set), vr, VoteKind::Prevote, v)
+        {
+            cx.out.broadcast(Message::ProofOfLock(Arc::new(cert)));
+        }
         if let Some(p) = self.own_proposal(self.round) {
             cx.out.broadcast(Message::Proposal(p.clone()));
         }

@@ -37,6 +37,10 @@ pub enum Message<S: Scheme> {
     Vote(SignedVote<S>),
     /// A commit certificate, sent to a peer that is still voting on a height we decided.
     Decision(Arc<Certificate<S>>),
+    /// 2f+1 prevotes for a value in a round of the current height: the evidence behind our
+    /// `validValue`, re-sent with our messages so every correct process learns the latest
+    /// possible decision value (the paper's gossip of those prevotes, lines 28 and 36).
+    ProofOfLock(Arc<Certificate<S>>),
     /// "I am at height `from` of `partition`; send me what was decided since."
     SyncRequest {
         /// Partition.
@@ -54,7 +58,7 @@ impl<S: Scheme> Message<S> {
         match self {
             Message::Proposal(p) => Some(p.proposal.partition),
             Message::Vote(v) => Some(v.vote.partition),
-            Message::Decision(c) => Some(c.partition),
+            Message::Decision(c) | Message::ProofOfLock(c) => Some(c.partition),
             Message::SyncRequest { partition, .. } => Some(*partition),
             Message::Decisions(cs) => cs.first().map(|c| c.partition),
         }
@@ -65,7 +69,7 @@ impl<S: Scheme> Message<S> {
         match self {
             Message::Proposal(p) => Some(p.proposal.height),
             Message::Vote(v) => Some(v.vote.height),
-            Message::Decision(c) => Some(c.height),
+            Message::Decision(c) | Message::ProofOfLock(c) => Some(c.height),
             Message::SyncRequest { from, .. } => Some(*from),
             Message::Decisions(cs) => cs.first().map(|c| c.height),
         }

@@ -37,6 +37,11 @@ fn samples<S: Scheme>(net: &Net<S>) -> Vec<Message<S>> {
         Message::Proposal(net.proposal(3, 0, H256([5; 32]), None, None)),
         Message::Proposal(net.proposal(3, 4, H256([5; 32]), Some(2), Some(pol))),
         Message::Decision(Arc::new(cert.clone())),
+        Message::ProofOfLock(Arc::new({
+            let mut p = cert.clone();
+            p.kind = VoteKind::Prevote;
+            p
+        })),
         Message::SyncRequest {
             partition: PartitionId(77),
             from: Height(u64::MAX),
@@ -112,7 +117,7 @@ proptest! {
 
     /// Mutating one byte of a valid encoding either fails to decode or decodes canonically.
     #[test]
-    fn mutations_stay_canonical(which in 0usize..8, at in any::<prop::sample::Index>(), x in 1u8..=255) {
+    fn mutations_stay_canonical(which in 0usize..9, at in any::<prop::sample::Index>(), x in 1u8..=255) {
         let net = Net::<T>::new(4, Config::default());
         let m = &samples(&net)[which];
         let mut bytes = encode_message(m);

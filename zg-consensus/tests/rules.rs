@@ -339,3 +339,28 @@ fn line_55_skips_to_a_round_with_f_plus_one_senders() {
     b.vote(o[1], 1000, VoteKind::Prevote, None);
     assert_eq!(b.state().round, Round(3));
 }
+
+/// A peer's proof of lock for a newer round becomes our `validValue` (what we would propose),
+/// never our lock; a forged one is refused.
+#[test]
+fn proofs_of_lock_spread_the_latest_valid_value() {
+    let mut b = Bench::new();
+    b.timeout(0, TimeoutKind::Propose);
+    b.timeout(0, TimeoutKind::Prevote);
+    b.timeout(0, TimeoutKind::Precommit);
+    let pol = b.polka(0, W);
+    b.msg(Message::ProofOfLock(std::sync::Arc::new(pol)));
+    assert_eq!(b.state().valid, Some((Round(0), W)));
+    assert_eq!(b.state().locked, None);
+    let mut forged = b.polka(0, V);
+    forged.round = Round(1);
+    let r = b.node.handle(
+        Timestamp(99),
+        Input::Message {
+            from: zg_core::NodeId(0),
+            message: Message::ProofOfLock(std::sync::Arc::new(forged)),
+        },
+    );
+    assert!(r.is_err());
+    assert_eq!(b.state().valid, Some((Round(0), W)));
+}
