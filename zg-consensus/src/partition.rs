@@ -15,9 +15,23 @@
 //!   proposals; every correct process in a round prevotes, so the rule still fires.
 //! * The proposer also schedules `timeoutPropose` (line 20), in case its host never answers
 //!   `getValue()`.
-//! * A **resend** timer re-broadcasts our own messages of the current round once per round
-//!   length, standing in for the paper's reliable gossip after GST, and a proposal that re-proposes
-//!   `validValue` carries the certificate of its 2f+1 prevotes (the proof of lock of line 28).
+//!
+//! The paper assumes gossip: whatever one correct process receives, every correct process
+//! eventually receives. Without a gossip layer, the partition provides what its rules need:
+//! * a **resend** timer re-broadcasts our own messages of the current round (and the proof
+//!   behind our `validValue`, see below) every `Config::resend` — messages lost before the
+//!   network stabilised still arrive after;
+//! * a peer that sends us a vote of an **earlier round** of our height gets the verified votes
+//!   we hold of that round (what let us leave it, lines 47/65 or 55) and of our current round;
+//! * a proposal that re-proposes `validValue` carries the certificate of its 2f+1 prevotes
+//!   (the proof of lock line 28 needs), and nodes re-send that certificate
+//!   (`Message::ProofOfLock`); a receiver adopts a newer one as its `validValue`/`validRound`,
+//!   which only changes what it would propose — never its lock — so the latest possible
+//!   decision value reaches an honest proposer;
+//! * a peer still voting at a height we decided gets that height's commit certificate, and a
+//!   node two heights behind asks for the certificates it missed.
+//!
+//! The long seeded runs (`tests/simulation.rs`) found the stalls each of these prevents.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
