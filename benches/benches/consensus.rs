@@ -14,8 +14,9 @@
 //!   show the protocol logic at scale.
 //!
 //! With `ZG_CONSENSUS_FULL=insecure|bls`, also runs 1,000 partitions × 31 validators × 10
-//! heights as a full network simulation on 2 threads (each thread runs half of every node's
-//! partitions) and prints the wall time. Heavy with `bls`.
+//! heights (`ZG_CONSENSUS_FULL_HEIGHTS` to change) as a full network simulation on 2 threads
+//! (each thread runs half of every node's partitions as its own network: every simulated
+//! validator signs and verifies everything) and prints the wall time. Heavy with `bls`.
 //!
 //! Run: `cargo bench -p zg-benches --bench consensus -- --warm-up-time 1 --measurement-time 3`.
 
@@ -456,11 +457,15 @@ fn full_run() {
     let Ok(which) = std::env::var("ZG_CONSENSUS_FULL") else {
         return;
     };
-    let scenario = |seed| Scenario {
+    let heights = std::env::var("ZG_CONSENSUS_FULL_HEIGHTS")
+        .ok()
+        .and_then(|h| h.parse().ok())
+        .unwrap_or(10u64);
+    let scenario = move |seed| Scenario {
         validators: 31,
         byzantine: 0,
         partitions: 500,
-        heights: 10,
+        heights,
         seed,
         deadline: Timestamp::from_secs(3600),
         ..Scenario::default()
@@ -482,7 +487,7 @@ fn full_run() {
     let decisions: u64 = reports.iter().map(|r| r.decisions).sum();
     let completed = reports.iter().all(|r| r.completed);
     println!(
-        "full run ({which}): 1000 partitions x 31 validators x 10 heights on 2 threads: \
+        "full run ({which}): 1000 partitions x 31 validators x {heights} heights on 2 threads: \
          {decisions} decisions, completed {completed}, wall {:.1?}",
         t.elapsed()
     );
