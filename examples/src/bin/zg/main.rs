@@ -5,6 +5,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod consensus;
 mod erasure;
 mod kzg;
 mod pora;
@@ -39,6 +40,9 @@ enum Command {
     /// Erasure-code files into verifiable shards (k data + m parity), check and rebuild them.
     #[command(subcommand)]
     Erasure(erasure::ErasureCmd),
+    /// Tendermint-style BFT partitions in the simulator.
+    #[command(subcommand)]
+    Consensus(consensus::ConsensusCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -49,6 +53,7 @@ fn main() -> std::process::ExitCode {
         Command::Pora(c) => pora::run(c),
         Command::Kzg(cmd) => kzg::run(cmd),
         Command::Erasure(cmd) => erasure::run(cmd),
+        Command::Consensus(c) => consensus::run_command(c),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
