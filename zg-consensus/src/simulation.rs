@@ -291,58 +291,6 @@ impl<S: Scheme> Machine<Consensus<S>> for Watched<S> {
     }
 }
 
-/// Holds back the requests a machine queues while it is constructed and releases them on a timer
-/// at the same instant: the zg-core simulator drains construction outputs before
-/// [`Simulation::set_host`] can be called, so such requests would otherwise be dropped.
-pub struct Startup<S: Scheme> {
-    inner: BoxedMachine<S>,
-    queue: VecDeque<Output<Consensus<S>>>,
-    held: Vec<Output<Consensus<S>>>,
-}
-
-/// The partition id of the [`Startup`] release timer (no real partition has it).
-const STARTUP_PARTITION: PartitionId = PartitionId(u32::MAX);
-
-impl<S: Scheme> Startup<S> {
-    /// Wraps a freshly built machine.
-    pub fn new(mut inner: BoxedMachine<S>, now: Timestamp) -> Self {
-        let mut queue = VecDeque::new();
-        let mut held = Vec::new();
-        while let Some(o) = inner.poll_output() {
-            match o {
-                Output::Request(_) => held.push(o),
-                other => queue.push_back(other),
-            }
-        }
-        queue.push_back(Output::ScheduleTimeout {
-            at: now,
-            timer: crate::Timer {
-                partition: STARTUP_PARTITION,
-                height: Height(0),
-                round: Round(0),
-                kind: crate::TimeoutKind::Resend,
-            },
-        });
-        Startup { inner, queue, held }
-    }
-}
-
-impl<S: Scheme> Machine<Consensus<S>> for Startup<S> {
-    fn handle(&mut self, now: Timestamp, input: Input<Consensus<S>>) -> Result<(), crate::Error> {
-        if let Input::Timeout(t) = &input
-            && t.partition == STARTUP_PARTITION
-        {
-            self.queue.extend(self.held.drain(..));
-            return Ok(());
-        }
-        self.inner.handle(now, input)
-    }
-
-    fn poll_output(&mut self) -> Option<Output<Consensus<S>>> {
-        self.queue.pop_front().or_else(|| self.inner.poll_output())
-    }
-}
-
 /// Sends nothing, ever.
 #[derive(Debug, Default)]
 pub struct Silent;
@@ -739,7 +687,7 @@ pub fn run<S: Scheme>(scenario: &Scenario) -> Report {
                     Box::new(attacker)
                 }
             };
-            Box::new(Startup::new(machine, now))
+            machine
         }
     };
     let mut sim: Simulation<Consensus<S>, BoxedMachine<S>> =

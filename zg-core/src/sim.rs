@@ -334,6 +334,7 @@ pub struct Simulation<P: Protocol, M: Machine<P> = Box<dyn Machine<P>>> {
     stats: SimStats,
     factory: Factory<P, M>,
     host: Option<HostFn<P>>,
+    started: bool,
 }
 
 impl<P: Protocol, M: Machine<P>> fmt::Debug for Simulation<P, M> {
@@ -349,7 +350,10 @@ impl<P: Protocol, M: Machine<P>> fmt::Debug for Simulation<P, M> {
 impl<P: Protocol, M: Machine<P>> Simulation<P, M> {
     /// Builds a simulation of `nodes` machines, `NodeId(0)..NodeId(nodes-1)`. `factory(id, now,
     /// records)` builds a machine: at start with no records, and on restart with the records it
-    /// persisted; the outputs it queues at construction are drained at once.
+    /// persisted. The outputs machines queue at construction are carried out when the simulation
+    /// starts — at the first `step`, `run_*` or `apply` — so a host set with
+    /// [`set_host`](Self::set_host) after `new` still answers requests made at construction; on
+    /// restart they are carried out at once.
     pub fn new(
         config: SimConfig,
         nodes: usize,
@@ -374,6 +378,7 @@ impl<P: Protocol, M: Machine<P>> Simulation<P, M> {
             stats: SimStats::default(),
             factory: Box::new(factory),
             host: None,
+            started: false,
         };
         for i in 0..nodes {
             let id = NodeId(i as u64);
@@ -382,9 +387,19 @@ impl<P: Protocol, M: Machine<P>> Simulation<P, M> {
                 machine: Some(machine),
                 incarnation: 0,
             });
-            sim.drain(id);
         }
         sim
+    }
+
+    /// Carries out the construction outputs of every machine, once.
+    fn start(&mut self) {
+        if self.started {
+            return;
+        }
+        self.started = true;
+        for i in 0..self.slots.len() {
+            self.drain(NodeId(i as u64));
+        }
     }
 
     /// Sets the function that answers machines' [`Output::Request`]s: it returns commands to feed
@@ -498,6 +513,7 @@ impl<P: Protocol, M: Machine<P>> Simulation<P, M> {
 
     /// Applies a fault now.
     pub fn apply(&mut self, fault: Fault) {
+        self.start();
         fault_hash(&fault).hash(&mut self.trace);
         match fault {
             Fault::Partition(groups) => {
@@ -546,6 +562,7 @@ impl<P: Protocol, M: Machine<P>> Simulation<P, M> {
 
     /// Runs every event up to and including time `until`; the clock ends at `until`.
     pub fn run_until(&mut self, until: Timestamp) {
+        self.start();
         while let Some(&Reverse((at, _, _))) = self.heap.peek() {
             if at > until {
                 break;
@@ -568,6 +585,7 @@ impl<P: Protocol, M: Machine<P>> Simulation<P, M> {
         deadline: Timestamp,
         mut done: impl FnMut(&Self) -> bool,
     ) -> bool {
+        self.start();
         loop {
             if done(self) {
                 return true;
@@ -586,6 +604,7 @@ impl<P: Protocol, M: Machine<P>> Simulation<P, M> {
 
     /// Processes the next event; returns its time, or `None` when nothing is scheduled.
     pub fn step(&mut self) -> Option<Timestamp> {
+        self.start();
         let Reverse((at, _, idx)) = self.heap.pop()?;
         self.now = at;
         let event = self.pending[idx].take();

@@ -249,6 +249,41 @@ fn link_faults_have_their_rates() {
     assert_eq!(st.delivered, s.events().len() as u64);
 }
 
+/// Requests a machine makes while it is built reach a host set after `Simulation::new`.
+#[test]
+fn construction_requests_reach_a_host_set_later() {
+    struct Asker(Outbox<Ticker>);
+    impl Machine<Ticker> for Asker {
+        fn handle(&mut self, _: Timestamp, input: Input<Ticker>) -> Result<(), Infallible> {
+            if let Input::Command(c) = input {
+                self.0.event(Seen::Cmd(c));
+            }
+            Ok(())
+        }
+        fn poll_output(&mut self) -> Option<Output<Ticker>> {
+            self.0.pop()
+        }
+    }
+    let mut s: Simulation<Ticker, Asker> =
+        Simulation::new(SimConfig::default(), 2, |id, _, _: &[u64]| {
+            let mut out = Outbox::new();
+            out.request(id.0 * 10);
+            Asker(out)
+        });
+    s.set_host(|_, _, req, _| vec![(Duration::from_millis(1), req + 1)]);
+    s.run_until(Timestamp::from_secs(1));
+    let mut cmds: Vec<u64> = s
+        .events()
+        .iter()
+        .filter_map(|(_, _, e)| match e {
+            Seen::Cmd(c) => Some(*c),
+            _ => None,
+        })
+        .collect();
+    cmds.sort_unstable();
+    assert_eq!(cmds, vec![1, 11]);
+}
+
 #[test]
 fn per_link_overrides_apply() {
     let mut s = sim(5, 3, LinkConfig::default(), true);
