@@ -147,9 +147,7 @@ fn repair(lane: &mut LaneReport, seed: u64, object: &[u8], root: H256) -> Result
                     Err(_) => Box::new(ShardHolder::new()),
                 };
             }
-            let Some(&(shard, behaviour)) = index(id)
-                .checked_sub(1)
-                .and_then(|i| placement.get(i))
+            let Some(&(shard, behaviour)) = index(id).checked_sub(1).and_then(|i| placement.get(i))
             else {
                 return Box::new(ShardHolder::new());
             };
