@@ -47,9 +47,10 @@
 //! A valid proof returns the escrow to the account and moves `min(stake, totalFee)` of the
 //! provider's stake to the user. A proof that proves nothing reverts.
 //!
-//! **Data availability.** The provider sends the user the opening (all receipts of the batch)
-//! along with the commitment. A user who did not receive it, or whose opening does not rebuild
-//! `root`, calls [`BatchOp::ChallengeWithheld`]; the provider must then post the receipts on
+//! **Data availability.** The provider sends the user the opening (all receipts of the batch,
+//! [`crate::protocol::Message::BatchOpening`]) once the commitment lands, and again on request.
+//! A user who did not receive it, or whose opening does not rebuild `root`, calls
+//! [`BatchOp::ChallengeWithheld`]; the provider must then post the receipts on
 //! chain ([`BatchOp::PostOpening`], O(N), paid only by a provider in dispute). A posting that
 //! does not rebuild the root, or none before the response deadline, voids the batch with the
 //! same penalty; a correct one reopens the challenge window, the receipts now public.
@@ -57,9 +58,37 @@
 //! **Finalisation.** After the window, anyone calls [`BatchOp::Finalize`] and the escrow is
 //! paid to the provider.
 //!
+//! **The user's audit** ([`audit`]). Given the chain's commitment, an opening and the signed
+//! receipts it accepted at serving time (by `seq`), a user rebuilds the tree. Receipts that do
+//! not rebuild `root` — or that do but cannot fit `count` with leaf proofs of depth
+//! `⌈log₂ count⌉` — are no opening ([`Finding::NotAnOpening`]: force it on chain). Otherwise it
+//! looks, in this order, for a hidden leaf past `count` (`Padding`), a root sum other than
+//! `totalFee` (`TotalMismatch`), and per leaf a wrong `seq` (`Sequence`), a fee off the formula
+//! (`FeeFormula`) and a receipt that differs from the signed one of the same `seq`
+//! (`Equivocation`); each proof is checked with [`proves_fraud`] before it is returned. A
+//! consistent batch lists the leaves the user holds no signed receipt for.
+//!
+//! **Who drives it.** [`crate::provider::ProviderBroker`] in
+//! [`crate::provider::SettlementMode::Batch`] commits one batch per user per settlement round
+//! (the live triggers), sends the opening, posts a demanded one and finalises after the
+//! window. [`crate::user::UserBroker`] audits every batch the chain shows against its account,
+//! challenges, forces openings, voids a batch whose opening never comes, and leaves a provider
+//! that cheated. A user who is offline does not delay an honest batch: finalisation needs
+//! nobody but the provider.
+//!
 //! **What it does not prove.** Like the live system, token counts the provider reports at
 //! serving time are trusted to its TEE; the [`crate::user`] broker compares them with what it
-//! received and stops paying a provider that over-reports.
+//! received and stops paying a provider that over-reports. No leaf carries the user's
+//! signature, so a batch can bill a request the user never made (a fee- and
+//! sequence-consistent extra receipt) and no fraud proof shows it; the user broker recognises
+//! its own requests (a receipt lost in transit still matches the `requestHash` of a request it
+//! sent) and reports any other as an over-charge, revokes its tokens and retrieves its funds —
+//! but that batch pays. For the same reason a user whose signed receipt for a `seq` was lost
+//! cannot prove equivocation on that leaf. Closing this needs user-countersigned requests and a
+//! challenge the provider answers with the user's signature (an interactive
+//! `ChallengeWithheld`-like step); it is not implemented. The live and compressed paths share
+//! the account's nonce, not its receipts: a provider that settles the same requests both ways
+//! is caught by the user broker's `charged ≤ fair` check, not by a proof.
 
 use zg_core::{Amount, H256, keccak256_parts};
 
@@ -431,6 +460,94 @@ pub fn proves_fraud(commitment: &BatchCommitment, signer: &Address, proof: &Frau
     }
 }
 
+/// What a user's [`audit`] of a batch opening found.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Finding {
+    /// The opening rebuilds the committed root and nothing in it is provably wrong.
+    /// `unmatched` lists the leaf indices whose `seq` the user holds no signed receipt for:
+    /// the user must account for them some other way (a request whose answer was lost) or
+    /// treat them as an over-charge it cannot prove on chain.
+    Consistent {
+        /// Leaf indices without a signed receipt of the same `seq`.
+        unmatched: Vec<u64>,
+    },
+    /// A fraud proof that voids the batch ([`BatchOp::Challenge`]); checked with
+    /// [`proves_fraud`] before it is returned.
+    Fraud(Box<FraudProof>),
+    /// The receipts are not an opening of this commitment (they do not rebuild `root`, or the
+    /// commitment's `count` does not fit them and no leaf proof can show it): demand the
+    /// opening on chain ([`BatchOp::ChallengeWithheld`]); the provider cannot post one that
+    /// matches, so the batch is voided at the response deadline.
+    NotAnOpening,
+}
+
+/// The user's check of an opening (spec: "Challenges", "Data availability"): rebuilds the
+/// tree of `opening`, compares it with `commitment`, and looks for the first fraud proof, in
+/// the order padding, total, then per leaf sequence, fee formula, equivocation against the
+/// provider-signed receipts the user `received` (keyed by `seq`; TEE signer `signer`).
+///
+/// O(N) hashing for N receipts plus at most one signature recovery; never panics.
+pub fn audit(
+    commitment: &BatchCommitment,
+    signer: &Address,
+    opening: &[Receipt],
+    received: &std::collections::BTreeMap<u64, SignedReceipt>,
+) -> Finding {
+    let Ok(tree) = BatchTree::build(opening.to_vec()) else {
+        return Finding::NotAnOpening;
+    };
+    let count = commitment.count;
+    let len = opening.len() as u64;
+    if tree.root().hash != commitment.root || depth(len) != depth(count) || len < count {
+        return Finding::NotAnOpening;
+    }
+    let candidate = |index: u64, kind: FraudKind| -> Option<Finding> {
+        let i = usize::try_from(index).ok()?;
+        let proof = FraudProof {
+            index,
+            receipt: *opening.get(i)?,
+            proof: tree.proof(index)?,
+            kind,
+        };
+        proves_fraud(commitment, signer, &proof).then(|| Finding::Fraud(Box::new(proof)))
+    };
+    // A hidden leaf past `count` (its fee is in the root's sum, so in `totalFee` too).
+    if len > count
+        && let Some(f) = candidate(count, FraudKind::Padding)
+    {
+        return f;
+    }
+    if tree.root().sum != commitment.total_fee
+        && let Some(f) = candidate(0, FraudKind::TotalMismatch)
+    {
+        return f;
+    }
+    let mut unmatched = Vec::new();
+    for (index, r) in (0..count).zip(opening) {
+        if commitment.first_seq.checked_add(index) != Some(r.seq)
+            && let Some(f) = candidate(index, FraudKind::Sequence)
+        {
+            return f;
+        }
+        if !r.fee_is_correct(commitment.input_price, commitment.output_price)
+            && let Some(f) = candidate(index, FraudKind::FeeFormula)
+        {
+            return f;
+        }
+        match received.get(&r.seq) {
+            Some(signed) if signed.receipt != *r => {
+                if let Some(f) = candidate(index, FraudKind::Equivocation(*signed)) {
+                    return f;
+                }
+                unmatched.push(index);
+            }
+            Some(_) => {}
+            None => unmatched.push(index),
+        }
+    }
+    Finding::Consistent { unmatched }
+}
+
 /// Where a committed batch stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BatchState {
@@ -498,7 +615,8 @@ pub enum BatchOp {
 /// What a compressed-batch call did.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum BatchOutcome {
-    /// Committed: `escrow` held (the shortfall `unsettled` is like PARTIAL's).
+    /// Committed: `escrow` held (the shortfall `unsettled` is like PARTIAL's), open to
+    /// challenges until `deadline`.
     Committed {
         /// The batch id.
         id: u64,
@@ -506,6 +624,8 @@ pub enum BatchOutcome {
         escrow: Amount,
         /// Not covered by the balance.
         unsettled: Amount,
+        /// End of the challenge window, in seconds.
+        deadline: u64,
     },
     /// The batch was voided; `slashed` of stake moved to the user.
     Voided {
@@ -593,6 +713,7 @@ pub(crate) fn execute(
             t.escrowed = t.escrowed.checked_add(escrow)?;
             let id = ledger.next_batch_id;
             ledger.next_batch_id = id.checked_add(1).ok_or(LedgerError::Overflow)?;
+            let deadline = now.saturating_add(limits.batch_challenge_window);
             ledger.batch_insert(
                 j,
                 id,
@@ -600,7 +721,7 @@ pub(crate) fn execute(
                     id,
                     commitment: *c,
                     escrow,
-                    deadline: now.saturating_add(limits.batch_challenge_window),
+                    deadline,
                     state: BatchState::Open,
                 },
             );
@@ -608,6 +729,7 @@ pub(crate) fn execute(
                 id,
                 escrow,
                 unsettled: c.total_fee.checked_sub(escrow)?,
+                deadline,
             })
         }
         BatchOp::Challenge { id, proof } => {

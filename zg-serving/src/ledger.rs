@@ -522,6 +522,11 @@ impl Ledger {
         self.batches.get(&id)
     }
 
+    /// Every committed compressed batch, by id.
+    pub fn batches(&self) -> impl Iterator<Item = &crate::batch::Batch> {
+        self.batches.values()
+    }
+
     /// Money that has crossed the boundary.
     pub fn totals(&self) -> Totals {
         self.totals

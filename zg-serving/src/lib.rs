@@ -17,7 +17,10 @@
 //!   (user).
 //! * [`batch`] — compressed settlement beyond the live contract: a provider-signed Merkle-sum
 //!   tree of receipts, committed in O(1), challengeable in O(log N); its specification is in
-//!   that module's docs.
+//!   that module's docs. Both brokers drive it end to end: a provider in
+//!   [`provider::SettlementMode::Batch`] commits, serves openings, answers forced openings and
+//!   finalises; every user broker audits the batches against its account ([`batch::audit`]),
+//!   challenges over-charges and forces withheld openings.
 //!
 //! **What it is not.** No RPC, no wallet, no clock, no network: hosts (a node, the
 //! `zg_core::sim` simulator, the `zg` CLI) feed inputs and carry out outputs. It does not run

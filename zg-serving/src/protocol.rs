@@ -6,13 +6,22 @@
 //! [`Message::Refused`]. Both brokers talk to the chain — a [`LedgerNode`] — with
 //! [`Message::Tx`] (answered by [`Message::TxResult`]) and [`Message::Query`] (answered by
 //! [`Message::AccountInfo`]).
+//!
+//! Compressed batches ([`crate::batch`]) add two messages: a provider sends each user the
+//! opening of a batch it committed against the user's account ([`Message::BatchOpening`]), and
+//! a user who has not received one asks for it ([`Message::OpeningRequest`]). Both brokers
+//! watch the account's batches through [`AccountInfo::batches`], which is what a node learns
+//! from the contract's batch events and, for a forced opening, from the `PostOpening`
+//! calldata.
 
 use std::collections::BTreeMap;
 
 use zg_core::machine::{Input, Machine, Outbox, Output, Protocol};
 use zg_core::{Amount, NodeId, Timestamp};
 
-use crate::batch::{Receipt, SignedReceipt};
+use crate::batch::{
+    Batch, BatchCommitment, BatchOutcome, BatchState, FraudKind, Receipt, SignedReceipt,
+};
 use crate::eth::{Address, U256};
 use crate::ledger::{Account, Call, Ledger, Op, Outcome, Service};
 use crate::session::{SignedToken, TokenError};
@@ -46,8 +55,22 @@ pub struct AccountInfo {
     pub service: Option<Service>,
     /// The contract's lock time, seconds.
     pub lock_time_secs: u64,
-    /// Total settled from this account to the provider so far (from settlement events).
+    /// Total paid from this account to the provider so far (from settlement events and
+    /// finalised compressed batches).
     pub charged: Amount,
+    /// The account's compressed batches that are open, awaiting a forced opening, or closed
+    /// within the last challenge window, by id.
+    pub batches: Vec<BatchInfo>,
+}
+
+/// A compressed batch as a broker reads it from the chain.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct BatchInfo {
+    /// The batch: commitment, escrow, state, deadline.
+    pub batch: Batch,
+    /// The receipts, if the provider posted the opening on chain ([`crate::batch::BatchOp::PostOpening`];
+    /// the ledger accepted them, so they rebuild the root).
+    pub posted: Option<Vec<Receipt>>,
 }
 
 /// Why a provider refused a request.
@@ -116,6 +139,22 @@ pub enum Message {
     },
     /// Chain → broker: an account as it stands.
     AccountInfo(Box<AccountInfo>),
+    /// Provider → user: the opening of compressed batch `id` committed against the user's
+    /// account: every receipt of the batch, in order (the user rebuilds the tree and every
+    /// O(log N) path from them).
+    BatchOpening {
+        /// The batch id on chain.
+        id: u64,
+        /// The commitment the provider says it signed (the user trusts the chain's copy).
+        commitment: BatchCommitment,
+        /// The receipts, in sequence order.
+        receipts: Vec<Receipt>,
+    },
+    /// User → provider: send me the opening of batch `id`.
+    OpeningRequest {
+        /// The batch id on chain.
+        id: u64,
+    },
 }
 
 /// Timers of the brokers.
@@ -129,6 +168,8 @@ pub enum Timer {
     Poll,
     /// User: the lock time of a requested refund has passed.
     RefundReady,
+    /// Provider: the challenge window of compressed batch `id` has ended.
+    Finalize(u64),
 }
 
 /// Commands from a machine's host.
@@ -200,6 +241,27 @@ pub enum Record {
         /// The id.
         token_id: u8,
     },
+    /// Provider: a compressed batch of `user`'s receipts `commitment.first_seq ..
+    /// first_seq + count` was committed on chain as batch `id`.
+    BatchCommitted {
+        /// The batch id.
+        id: u64,
+        /// The user.
+        user: Address,
+        /// The commitment.
+        commitment: BatchCommitment,
+        /// Held in escrow.
+        escrow: Amount,
+        /// End of the challenge window, seconds.
+        deadline: u64,
+    },
+    /// Provider: batch `id` is finalised or voided.
+    BatchClosed {
+        /// The batch id.
+        id: u64,
+    },
+    /// User: a provider-signed receipt was accepted (evidence for challenges).
+    Accepted(SignedReceipt),
 }
 
 /// What the machines report.
@@ -268,6 +330,78 @@ pub enum Event {
         /// How much.
         amount: Amount,
     },
+    /// Provider: a compressed batch was committed.
+    BatchCommitted {
+        /// The user charged.
+        user: Address,
+        /// The batch id.
+        id: u64,
+        /// Receipts in it.
+        count: u64,
+        /// Held in escrow.
+        escrow: Amount,
+        /// Not covered by the balance (lost to the provider, like PARTIAL's shortfall).
+        unsettled: Amount,
+    },
+    /// Provider: a batch commitment was rejected; its receipts wait for the next round.
+    BatchRejected {
+        /// The user.
+        user: Address,
+        /// Why.
+        error: LedgerError,
+    },
+    /// Provider: a demanded opening was posted on chain.
+    OpeningPosted {
+        /// The user.
+        user: Address,
+        /// The batch id.
+        id: u64,
+        /// The reopened challenge window's end, seconds.
+        deadline: u64,
+    },
+    /// Provider: a batch was paid out after its window.
+    BatchFinalized {
+        /// The user.
+        user: Address,
+        /// The batch id.
+        id: u64,
+        /// Paid.
+        paid: Amount,
+    },
+    /// Provider: a batch of its was voided (challenged, or an owed opening never posted).
+    BatchVoided {
+        /// The user.
+        user: Address,
+        /// The batch id.
+        id: u64,
+    },
+    /// User: a batch's opening matched the root and every receipt in it.
+    BatchVerified {
+        /// The batch id.
+        id: u64,
+        /// Its total fee.
+        total_fee: Amount,
+    },
+    /// User: a fraud proof was submitted against a batch.
+    Challenged {
+        /// The batch id.
+        id: u64,
+        /// What it proves.
+        kind: FraudKind,
+    },
+    /// User: the batch's opening is missing or wrong; it was demanded on chain.
+    OpeningDemanded {
+        /// The batch id.
+        id: u64,
+    },
+    /// User: a batch against it was voided: its escrow is back in the account and `slashed`
+    /// of the provider's stake was credited to it.
+    MadeWhole {
+        /// The batch id.
+        id: u64,
+        /// Stake credited.
+        slashed: Amount,
+    },
 }
 
 /// Why a settlement round started.
@@ -288,21 +422,39 @@ pub enum Trigger {
 /// applies [`Command::Ledger`] calls from its host. It also indexes settlement results per
 /// account (what a user's node learns from `TEESettlementResult` events).
 ///
+/// It indexes compressed batches per account the same way (`BatchCommitted`-style events, and
+/// the receipts of a posted opening from the `PostOpening` calldata) and reports them in
+/// [`AccountInfo::batches`] until one challenge window after they close.
+///
 /// Driving: feed messages and commands; drain outputs (sends and [`Event::Applied`]). It keeps
 /// no timers and persists nothing (the chain is its own storage).
 #[derive(Debug)]
 pub struct LedgerNode {
     ledger: Ledger,
     charged: BTreeMap<(Address, Address), Amount>,
+    /// Batch ids per (user, provider), with the time (seconds) each closed.
+    batches: BTreeMap<(Address, Address), BTreeMap<u64, Option<u64>>>,
+    /// Openings posted on chain, by batch id.
+    posted: BTreeMap<u64, Vec<Receipt>>,
     out: Outbox<Serving>,
 }
 
 impl LedgerNode {
-    /// A node over `ledger`.
+    /// A node over `ledger` (batches already in it are indexed).
     pub fn new(ledger: Ledger) -> LedgerNode {
+        let mut batches: BTreeMap<(Address, Address), BTreeMap<u64, Option<u64>>> = BTreeMap::new();
+        for b in ledger.batches() {
+            let closed = matches!(b.state, BatchState::Finalized | BatchState::Voided);
+            batches
+                .entry((b.commitment.user, b.commitment.provider))
+                .or_default()
+                .insert(b.id, closed.then_some(0));
+        }
         LedgerNode {
             ledger,
             charged: BTreeMap::new(),
+            batches,
+            posted: BTreeMap::new(),
             out: Outbox::new(),
         }
     }
@@ -324,6 +476,9 @@ impl LedgerNode {
                 }
             }
         }
+        if let Ok(Outcome::Batch(outcome)) = &result {
+            self.index_batch(now, &call.op, outcome);
+        }
         self.out.event(Event::Applied {
             call: Box::new(call.clone()),
             result: result.clone(),
@@ -331,8 +486,65 @@ impl LedgerNode {
         result
     }
 
-    fn info(&self, user: Address, provider: Address) -> AccountInfo {
+    /// Books a batch call's outcome: the account's batch list, posted openings, payouts.
+    fn index_batch(&mut self, now: Timestamp, op: &Op, outcome: &BatchOutcome) {
+        let (id, closed) = match outcome {
+            BatchOutcome::Committed { id, .. } => (*id, false),
+            BatchOutcome::Opened { id, .. } => {
+                if let Op::Batch(crate::batch::BatchOp::PostOpening { receipts, .. }) = op {
+                    self.posted.insert(*id, receipts.clone());
+                }
+                (*id, false)
+            }
+            BatchOutcome::OpeningDemanded { id, .. } => (*id, false),
+            BatchOutcome::Finalized { id, .. } | BatchOutcome::Voided { id, .. } => (*id, true),
+        };
+        let Some(b) = self.ledger.batch(id) else {
+            return;
+        };
+        let key = (b.commitment.user, b.commitment.provider);
+        if let BatchOutcome::Finalized { paid, .. } = outcome {
+            let c = self.charged.entry(key).or_default();
+            *c = c.checked_add(*paid).unwrap_or(Amount::MAX);
+        }
+        self.batches
+            .entry(key)
+            .or_default()
+            .insert(id, closed.then_some(now.as_secs()));
+    }
+
+    /// The account's batches worth reporting: open ones, and those closed within the last
+    /// challenge window (older ones are forgotten here).
+    fn batch_infos(&mut self, now: Timestamp, user: Address, provider: Address) -> Vec<BatchInfo> {
+        let window = self.ledger.config().limits.batch_challenge_window;
+        let Some(ids) = self.batches.get_mut(&(user, provider)) else {
+            return Vec::new();
+        };
+        let mut forgotten = Vec::new();
+        ids.retain(|id, closed| {
+            let keep = closed.is_none_or(|t| t.saturating_add(window) > now.as_secs());
+            if !keep {
+                forgotten.push(*id);
+            }
+            keep
+        });
+        for id in forgotten {
+            self.posted.remove(&id);
+        }
+        ids.keys()
+            .filter_map(|id| {
+                Some(BatchInfo {
+                    batch: self.ledger.batch(*id)?.clone(),
+                    posted: self.posted.get(id).cloned(),
+                })
+            })
+            .collect()
+    }
+
+    fn info(&mut self, now: Timestamp, user: Address, provider: Address) -> AccountInfo {
+        let batches = self.batch_infos(now, user, provider);
         AccountInfo {
+            batches,
             user,
             provider,
             account: self.ledger.account(&user, &provider).cloned(),
@@ -361,7 +573,7 @@ impl Machine<Serving> for LedgerNode {
                 from,
                 message: Message::Query { user, provider },
             } => {
-                let info = self.info(user, provider);
+                let info = self.info(now, user, provider);
                 self.out.send(from, Message::AccountInfo(Box::new(info)));
             }
             Input::Command(Command::Ledger(call)) => {

@@ -23,30 +23,72 @@
 //!   [`ProviderConfig::skip_ms`]; NO_TEE_SIGNER drops the user's receipts (permanent);
 //!   PROVIDER_MISMATCH, INVALID_NONCE, INVALID_SIGNATURE keep them for the next round.
 //!
+//!
+//! # Compressed settlement ([`SettlementMode::Batch`])
+//!
+//! With [`ProviderConfig::settlement`] set to [`SettlementMode::Batch`] the same triggers settle
+//! through [`crate::batch`] instead of `settleFeesWithTEE` (spec: that module's docs):
+//!
+//! 1. **Commit.** A round re-reads the accounts, then for each user takes the longest prefix of
+//!    its unsettled receipts whose fees fit the account's balance (a shorter prefix skips the
+//!    user for [`ProviderConfig::skip_ms`], as PARTIAL does), builds their [`BatchTree`], signs
+//!    the [`BatchCommitment`] with the TEE key (next nonce) and sends [`BatchOp::Commit`], one
+//!    transaction per user. A rejected commit keeps the receipts for the next round.
+//! 2. **Open.** On `Committed` the receipts move into the batch (persisted as
+//!    [`Record::BatchCommitted`]), the opening goes to the user ([`Message::BatchOpening`]), and
+//!    a `Finalize(id)` timer is set at the window's end. [`Message::OpeningRequest`] from the
+//!    user's node is answered with the opening again.
+//! 3. **Watch.** Every `Check` the broker re-reads the accounts with open batches
+//!    ([`AccountInfo::batches`]): a batch awaiting a forced opening gets
+//!    [`BatchOp::PostOpening`] with its receipts; a reopened window moves the timer; a batch
+//!    the view shows closed is booked closed. A batch on chain that this broker does not know
+//!    but whose commitment its unsettled receipts rebuild (a commit whose result was lost, or
+//!    a crash before it was persisted) is adopted.
+//! 4. **Finalize.** At the window's end the broker sends [`BatchOp::Finalize`]; the escrow is
+//!    paid ([`Record::BatchClosed`]). Nothing depends on the user being online.
+//!
 //! Driving: messages from users and the chain, [`Command::Served`] answers to
 //! [`Request::Serve`], [`Command::SettleNow`]; timers `Check` and `Force` are scheduled at
-//! construction. Persisted: every receipt, every settled prefix, every nonce; [`ProviderBroker::restore`]
-//! rebuilds from them.
+//! construction, `Finalize(id)` per committed batch. Persisted: every receipt, every settled
+//! prefix, every nonce, every committed and closed batch; [`ProviderBroker::restore`] rebuilds
+//! from them (and re-arms the `Finalize` timers).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use zg_core::machine::{Input, Machine, Outbox, Output};
-use zg_core::{Amount, H256, NodeId, Timestamp, keccak256_parts};
+use zg_core::{Amount, H256, NodeId, Timestamp};
 
-use crate::Error;
-use crate::batch::{Receipt, SignedReceipt, fee};
+use crate::batch::{
+    BatchCommitment, BatchOp, BatchOutcome, BatchState, BatchTree, Receipt, SignedReceipt, fee,
+};
 use crate::eip712::{Domain, SignatureScheme, TeeSettlement};
 use crate::eth::{Address, SecretKey, U256};
 use crate::ledger::{Call, Op, Outcome};
 use crate::protocol::{
-    AccountInfo, Command, Event, Message, Record, Refusal, Request, Serving, Timer, Trigger,
+    AccountInfo, BatchInfo, Command, Event, Message, Record, Refusal, Request, Serving, Timer,
+    Trigger,
 };
 use crate::session::SignedToken;
 use crate::settlement::{RequestRecord, SettlementItem, SettlementStatus, requests_hash};
+use crate::{Error, LedgerError};
+
+/// How a provider broker settles its receipts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum SettlementMode {
+    /// `settleFeesWithTEE`, as the live broker does: one signature per (user, round), paid at
+    /// once.
+    #[default]
+    Live,
+    /// Compressed batches ([`crate::batch`]): one signed Merkle-sum commitment per (user,
+    /// round), paid after the challenge window.
+    Batch,
+}
 
 /// Configuration of a provider broker.
 #[derive(Clone, Debug)]
 pub struct ProviderConfig {
+    /// How receipts are settled (one service per broker, so this is the per-service choice).
+    pub settlement: SettlementMode,
     /// The provider's address.
     pub provider: Address,
     /// The TEE signer key (receipts and settlements).
@@ -93,6 +135,7 @@ impl ProviderConfig {
         lock_time_secs: u64,
     ) -> ProviderConfig {
         ProviderConfig {
+            settlement: SettlementMode::Live,
             provider,
             tee_key,
             chain,
@@ -127,14 +170,37 @@ struct Customer {
     info: Option<AccountInfo>,
     viewed_at: Timestamp,
     querying: bool,
+    /// When the outstanding read was sent (admission path).
+    queried_at: Timestamp,
     receipts: Vec<Receipt>,
     next_seq: u64,
     skip_until: Timestamp,
     parked: Vec<Pending>,
     serving: BTreeMap<u64, (u64, H256)>,
+    /// Hashes of the latest [`SEEN_REQUESTS`] requests, oldest first, so a request delivered
+    /// twice is served (and billed) once.
+    seen: BTreeSet<H256>,
+    seen_order: std::collections::VecDeque<H256>,
 }
 
+/// How many recent request hashes a customer's duplicate filter remembers.
+const SEEN_REQUESTS: usize = 4096;
+
 impl Customer {
+    /// Records a request hash; `false` if it was already seen.
+    fn first_sight(&mut self, request_hash: H256) -> bool {
+        if !self.seen.insert(request_hash) {
+            return false;
+        }
+        self.seen_order.push_back(request_hash);
+        if self.seen_order.len() > SEEN_REQUESTS
+            && let Some(old) = self.seen_order.pop_front()
+        {
+            self.seen.remove(&old);
+        }
+        true
+    }
+
     fn unsettled(&self) -> Amount {
         Amount::checked_sum(self.receipts.iter().map(|r| r.fee)).unwrap_or(Amount::MAX)
     }
@@ -161,6 +227,36 @@ enum Round {
     Syncing(BTreeSet<Address>),
     Previewing(u64, Vec<Plan>),
     Settling(u64, Vec<Plan>),
+    /// Batch mode: one commit transaction per user in flight, by transaction id.
+    Committing(BTreeMap<u64, (Address, BatchCommitment)>),
+}
+
+/// A batch this broker committed and has not seen closed.
+#[derive(Clone, Debug)]
+struct Committed {
+    user: Address,
+    commitment: BatchCommitment,
+    receipts: Vec<Receipt>,
+    escrow: Amount,
+    /// As last known: the chain's state and deadline (seconds).
+    state: BatchState,
+    deadline: u64,
+    /// When a `Finalize` or `PostOpening` transaction was sent, until its result comes back
+    /// (one unanswered for a check interval counts as lost and is sent again).
+    busy_since: Option<Timestamp>,
+}
+
+/// Whether no transaction of batch `b` is in flight (or the one sent counts as lost).
+fn idle(b: &Committed, now: Timestamp, patience_ms: u64) -> bool {
+    b.busy_since
+        .is_none_or(|t| now.saturating_since(t).as_millis() >= u128::from(patience_ms))
+}
+
+/// A batch transaction in flight (other than commits).
+#[derive(Clone, Copy, Debug)]
+enum BatchTx {
+    Finalize(u64),
+    Post(u64),
 }
 
 /// The provider broker. See the [module docs](self).
@@ -171,6 +267,9 @@ pub struct ProviderBroker {
     nonce: U256,
     next_tx: u64,
     round: Round,
+    round_since: Timestamp,
+    batches: BTreeMap<u64, Committed>,
+    batch_txs: BTreeMap<u64, BatchTx>,
     out: Outbox<Serving>,
 }
 
@@ -188,6 +287,9 @@ impl ProviderBroker {
             nonce: U256::ZERO,
             next_tx: 0,
             round: Round::Idle,
+            round_since: now,
+            batches: BTreeMap::new(),
+            batch_txs: BTreeMap::new(),
             out: Outbox::new(),
         };
         for r in records {
@@ -200,6 +302,7 @@ impl ProviderBroker {
                     let c = b.customers.entry(*user).or_default();
                     c.node = *node;
                     c.next_seq = c.next_seq.max(receipt.seq);
+                    c.first_sight(receipt.request_hash);
                     c.receipts.push(*receipt);
                 }
                 Record::Settled { user, through_seq } => {
@@ -208,8 +311,36 @@ impl ProviderBroker {
                     }
                 }
                 Record::Nonce(n) => b.nonce = b.nonce.max(*n),
-                Record::TokenIssued { .. } => {}
+                Record::BatchCommitted {
+                    id,
+                    user,
+                    commitment,
+                    escrow,
+                    deadline,
+                } => {
+                    let receipts = b.take_committed(user, commitment);
+                    b.batches.insert(
+                        *id,
+                        Committed {
+                            user: *user,
+                            commitment: *commitment,
+                            receipts,
+                            escrow: *escrow,
+                            state: BatchState::Open,
+                            deadline: *deadline,
+                            busy_since: None,
+                        },
+                    );
+                }
+                Record::BatchClosed { id } => {
+                    b.batches.remove(id);
+                }
+                Record::TokenIssued { .. } | Record::Accepted(_) => {}
             }
+        }
+        for (id, batch) in &b.batches {
+            b.out
+                .schedule(Timestamp::from_secs(batch.deadline), Timer::Finalize(*id));
         }
         b.out
             .schedule(now.plus_millis(b.cfg.check_interval_ms), Timer::Check);
@@ -229,6 +360,24 @@ impl ProviderBroker {
     /// Unsettled receipts of all users.
     pub fn unsettled_receipts(&self) -> usize {
         self.customers.values().map(|c| c.receipts.len()).sum()
+    }
+
+    /// Ids of the compressed batches committed and not yet seen closed.
+    pub fn open_batches(&self) -> impl Iterator<Item = u64> + '_ {
+        self.batches.keys().copied()
+    }
+
+    /// Removes from `user`'s unsettled receipts those a commitment covers and returns them.
+    fn take_committed(&mut self, user: &Address, c: &BatchCommitment) -> Vec<Receipt> {
+        let Some(customer) = self.customers.get_mut(user) else {
+            return Vec::new();
+        };
+        let last = c.first_seq.saturating_add(c.count.saturating_sub(1));
+        let (taken, kept) = std::mem::take(&mut customer.receipts)
+            .into_iter()
+            .partition(|r| (c.first_seq..=last).contains(&r.seq));
+        customer.receipts = kept;
+        taken
     }
 
     fn tx(&mut self, op: Op) -> u64 {
@@ -310,12 +459,7 @@ impl ProviderBroker {
             return;
         }
         c.node = p.node;
-        let request_hash = keccak256_parts(&[
-            &user.0,
-            &p.request_id.to_be_bytes(),
-            &p.input_tokens.to_be_bytes(),
-            &p.token.signature.0,
-        ]);
+        let request_hash = p.token.request_hash(p.request_id, p.input_tokens);
         c.serving
             .insert(p.request_id, (p.input_tokens, request_hash));
         self.out.request(Request::Serve {
@@ -404,6 +548,7 @@ impl ProviderBroker {
             return;
         }
         self.out.event(Event::RoundStarted { trigger });
+        self.round_since = now;
         for u in &users {
             if let Some(c) = self.customers.get_mut(u) {
                 c.querying = false;
@@ -458,6 +603,10 @@ impl ProviderBroker {
     }
 
     fn synced(&mut self, now: Timestamp) {
+        if self.cfg.settlement == SettlementMode::Batch {
+            self.commit_batches(now);
+            return;
+        }
         let users: Vec<Address> = self
             .customers
             .iter()
@@ -590,6 +739,302 @@ impl ProviderBroker {
     }
 }
 
+/// Batch mode (see "Compressed settlement" in the [module docs](self)).
+impl ProviderBroker {
+    /// Step 1: one signed commitment per user over the prefix of its receipts its balance
+    /// covers.
+    fn commit_batches(&mut self, now: Timestamp) {
+        let users: Vec<Address> = self
+            .customers
+            .iter()
+            .filter(|(_, c)| !c.receipts.is_empty() && c.skip_until <= now)
+            .map(|(u, _)| *u)
+            .collect();
+        let mut plans = BTreeMap::new();
+        for user in users {
+            let Some(c) = self.customers.get(&user) else {
+                continue;
+            };
+            let Some(balance) = c
+                .info
+                .as_ref()
+                .and_then(|i| i.account.as_ref())
+                .map(|a| a.balance)
+            else {
+                continue;
+            };
+            let all = c.receipts.len();
+            let n = self.prefix_within(&user, balance);
+            if n < all
+                && let Some(c) = self.customers.get_mut(&user)
+            {
+                c.skip_until = now.plus_millis(self.cfg.skip_ms);
+            }
+            let Some(receipts) = self.customers.get(&user).map(|c| c.receipts[..n].to_vec()) else {
+                continue;
+            };
+            let Ok(tree) = BatchTree::build(receipts) else {
+                continue;
+            };
+            let nonce = self.next_nonce(now);
+            let commitment = tree.commitment(
+                self.cfg.provider,
+                user,
+                self.cfg.input_price,
+                self.cfg.output_price,
+                nonce,
+            );
+            let Ok(signature) = commitment.sign(&self.cfg.tee_key, &self.cfg.domain) else {
+                continue;
+            };
+            let tx = self.tx(Op::Batch(BatchOp::Commit {
+                commitment,
+                signature,
+            }));
+            plans.insert(tx, (user, commitment));
+        }
+        self.round = if plans.is_empty() {
+            Round::Idle
+        } else {
+            Round::Committing(plans)
+        };
+    }
+
+    fn commit_result(
+        &mut self,
+        mut plans: BTreeMap<u64, (Address, BatchCommitment)>,
+        tx: u64,
+        result: Result<Outcome, LedgerError>,
+    ) {
+        if let Some((user, commitment)) = plans.remove(&tx) {
+            match result {
+                Ok(Outcome::Batch(BatchOutcome::Committed {
+                    id,
+                    escrow,
+                    unsettled,
+                    deadline,
+                })) => {
+                    self.book_commit(id, user, commitment, escrow, deadline);
+                    self.out.event(Event::BatchCommitted {
+                        user,
+                        id,
+                        count: commitment.count,
+                        escrow,
+                        unsettled,
+                    });
+                }
+                Ok(_) => {}
+                Err(error) => self.out.event(Event::BatchRejected { user, error }),
+            }
+        }
+        self.round = if plans.is_empty() {
+            Round::Idle
+        } else {
+            Round::Committing(plans)
+        };
+    }
+
+    /// Step 2: the receipts move into the batch, the user gets the opening, the window's end
+    /// is timed. Idempotent (a commit can be learned from its result and from a view).
+    fn book_commit(
+        &mut self,
+        id: u64,
+        user: Address,
+        commitment: BatchCommitment,
+        escrow: Amount,
+        deadline: u64,
+    ) {
+        if self.batches.contains_key(&id) {
+            return;
+        }
+        let receipts = self.take_committed(&user, &commitment);
+        self.out.persist(Record::BatchCommitted {
+            id,
+            user,
+            commitment,
+            escrow,
+            deadline,
+        });
+        self.batches.insert(
+            id,
+            Committed {
+                user,
+                commitment,
+                receipts,
+                escrow,
+                state: BatchState::Open,
+                deadline,
+                busy_since: None,
+            },
+        );
+        self.send_opening(id);
+        self.out
+            .schedule(Timestamp::from_secs(deadline), Timer::Finalize(id));
+    }
+
+    fn send_opening(&mut self, id: u64) {
+        let Some(b) = self.batches.get(&id) else {
+            return;
+        };
+        let Some(node) = self.customers.get(&b.user).map(|c| c.node) else {
+            return;
+        };
+        self.out.send(
+            node,
+            Message::BatchOpening {
+                id,
+                commitment: b.commitment,
+                receipts: b.receipts.clone(),
+            },
+        );
+    }
+
+    /// Whether `user`'s unsettled receipts rebuild commitment `c` (adoption of a commit this
+    /// broker did not book).
+    fn rebuilds(&self, user: &Address, c: &BatchCommitment) -> bool {
+        let Some(customer) = self.customers.get(user) else {
+            return false;
+        };
+        let last = c.first_seq.saturating_add(c.count.saturating_sub(1));
+        let receipts: Vec<Receipt> = customer
+            .receipts
+            .iter()
+            .filter(|r| (c.first_seq..=last).contains(&r.seq))
+            .copied()
+            .collect();
+        receipts.len() as u64 == c.count
+            && BatchTree::build(receipts)
+                .is_ok_and(|t| t.root().hash == c.root && t.root().sum == c.total_fee)
+    }
+
+    /// Step 3: what the chain says about `user`'s batches.
+    fn watch(&mut self, now: Timestamp, user: Address, infos: &[BatchInfo]) {
+        for info in infos {
+            let b = &info.batch;
+            let c = &b.commitment;
+            if c.provider != self.cfg.provider || c.user != user {
+                continue;
+            }
+            if !self.batches.contains_key(&b.id) {
+                if !self.rebuilds(&user, c) {
+                    continue;
+                }
+                self.book_commit(b.id, user, *c, b.escrow, b.deadline);
+            }
+            let Some(mine) = self.batches.get_mut(&b.id) else {
+                continue;
+            };
+            match b.state {
+                BatchState::Finalized => {
+                    let paid = mine.escrow;
+                    self.close(b.id);
+                    self.out.event(Event::BatchFinalized {
+                        user,
+                        id: b.id,
+                        paid,
+                    });
+                }
+                BatchState::Voided => {
+                    self.close(b.id);
+                    self.out.event(Event::BatchVoided { user, id: b.id });
+                }
+                BatchState::AwaitingOpening => {
+                    mine.state = b.state;
+                    mine.deadline = b.deadline;
+                    if idle(mine, now, self.cfg.check_interval_ms) && now.as_secs() < b.deadline {
+                        // The user demanded the opening on chain: post every receipt.
+                        mine.busy_since = Some(now);
+                        let receipts = mine.receipts.clone();
+                        let tx = self.tx(Op::Batch(BatchOp::PostOpening { id: b.id, receipts }));
+                        self.batch_txs.insert(tx, BatchTx::Post(b.id));
+                    }
+                }
+                BatchState::Open => {
+                    mine.state = b.state;
+                    if mine.deadline != b.deadline {
+                        mine.deadline = b.deadline;
+                        self.out
+                            .schedule(Timestamp::from_secs(b.deadline), Timer::Finalize(b.id));
+                    }
+                }
+            }
+        }
+    }
+
+    fn close(&mut self, id: u64) {
+        if self.batches.remove(&id).is_some() {
+            self.out.persist(Record::BatchClosed { id });
+        }
+    }
+
+    /// Step 4: pay out what the window has closed on.
+    fn finalize_due(&mut self, now: Timestamp) {
+        let due: Vec<u64> = self
+            .batches
+            .iter()
+            .filter(|(_, b)| {
+                b.state == BatchState::Open
+                    && idle(b, now, self.cfg.check_interval_ms)
+                    && b.deadline <= now.as_secs()
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for id in due {
+            if let Some(b) = self.batches.get_mut(&id) {
+                b.busy_since = Some(now);
+            }
+            let tx = self.tx(Op::Batch(BatchOp::Finalize { id }));
+            self.batch_txs.insert(tx, BatchTx::Finalize(id));
+        }
+    }
+
+    /// Re-reads the accounts with batches still open (forced openings, reopened windows,
+    /// closures by others).
+    fn watch_open(&mut self) {
+        let users: BTreeSet<Address> = self.batches.values().map(|b| b.user).collect();
+        for u in users {
+            self.refresh(u);
+        }
+    }
+
+    /// Reads `user`'s account again even if a read is outstanding (it may have been lost).
+    fn refresh(&mut self, user: Address) {
+        if let Some(c) = self.customers.get_mut(&user) {
+            c.querying = false;
+        }
+        self.query(user);
+    }
+
+    fn batch_tx_result(&mut self, tx: BatchTx, result: Result<Outcome, LedgerError>) {
+        let (BatchTx::Finalize(id) | BatchTx::Post(id)) = tx;
+        let Some(mine) = self.batches.get_mut(&id) else {
+            return;
+        };
+        mine.busy_since = None;
+        let user = mine.user;
+        match result {
+            Ok(Outcome::Batch(BatchOutcome::Finalized { paid, .. })) => {
+                self.close(id);
+                self.out.event(Event::BatchFinalized { user, id, paid });
+            }
+            Ok(Outcome::Batch(BatchOutcome::Voided { .. })) => {
+                self.close(id);
+                self.out.event(Event::BatchVoided { user, id });
+            }
+            Ok(Outcome::Batch(BatchOutcome::Opened { deadline, .. })) => {
+                mine.state = BatchState::Open;
+                mine.deadline = deadline;
+                self.out
+                    .schedule(Timestamp::from_secs(deadline), Timer::Finalize(id));
+                self.out.event(Event::OpeningPosted { user, id, deadline });
+            }
+            // Too early (the window was reopened), already closed by someone else, or not
+            // owed any more: the account's view says which.
+            _ => self.refresh(user),
+        }
+    }
+}
+
 impl Machine<Serving> for ProviderBroker {
     fn handle(&mut self, now: Timestamp, input: Input<Serving>) -> Result<(), Error> {
         match input {
@@ -604,6 +1049,12 @@ impl Machine<Serving> for ProviderBroker {
                     },
             } => {
                 let user = token.token.user;
+                let request_hash = token.request_hash(request_id, input_tokens);
+                let c = self.customers.entry(user).or_default();
+                if !c.first_sight(request_hash) {
+                    // A duplicate delivery: the first copy is (being) served.
+                    return Ok(());
+                }
                 let pending = Pending {
                     node: from,
                     request_id,
@@ -619,6 +1070,16 @@ impl Machine<Serving> for ProviderBroker {
                     self.admit(now, pending);
                 } else {
                     c.parked.push(pending);
+                    // A read unanswered for longer than a view lives counts as lost.
+                    if c.querying
+                        && now.saturating_since(c.queried_at).as_millis()
+                            > u128::from(self.cfg.view_ttl_ms)
+                    {
+                        c.querying = false;
+                    }
+                    if !c.querying {
+                        c.queried_at = now;
+                    }
                     self.query(user);
                 }
             }
@@ -626,15 +1087,18 @@ impl Machine<Serving> for ProviderBroker {
                 message: Message::AccountInfo(info),
                 ..
             } => {
+                let mut info = *info;
                 let user = info.user;
+                let batches = std::mem::take(&mut info.batches);
                 let c = self.customers.entry(user).or_default();
                 c.querying = false;
                 c.viewed_at = now;
-                c.info = Some(*info);
+                c.info = Some(info);
                 let parked = std::mem::take(&mut c.parked);
                 for p in parked {
                     self.admit(now, p);
                 }
+                self.watch(now, user, &batches);
                 if let Round::Syncing(waiting) = &mut self.round {
                     waiting.remove(&user);
                     if waiting.is_empty() {
@@ -646,13 +1110,46 @@ impl Machine<Serving> for ProviderBroker {
                 message: Message::TxResult { id, result },
                 ..
             } => {
+                if let Some(tx) = self.batch_txs.remove(&id) {
+                    self.batch_tx_result(tx, result);
+                    return Ok(());
+                }
                 let round = std::mem::replace(&mut self.round, Round::Idle);
                 match round {
                     Round::Previewing(tx, plans) if tx == id => {
                         self.previewed(now, plans, result.ok())
                     }
                     Round::Settling(tx, plans) if tx == id => self.settled(now, plans, result.ok()),
+                    Round::Committing(plans) if plans.contains_key(&id) => {
+                        self.commit_result(plans, id, result)
+                    }
                     other => self.round = other,
+                }
+            }
+            Input::Message {
+                from,
+                message: Message::OpeningRequest { id },
+            } => {
+                // Only to the batch's own user (as far as the transport says).
+                let user_node = self
+                    .batches
+                    .get(&id)
+                    .and_then(|b| self.customers.get(&b.user))
+                    .map(|c| c.node);
+                if user_node == Some(from) {
+                    self.send_opening(id);
+                } else if user_node.is_none() {
+                    // A batch this broker has not booked (its commit result was lost): the
+                    // asking user's account view will show it, and it is adopted.
+                    let asking: Vec<Address> = self
+                        .customers
+                        .iter()
+                        .filter(|(_, c)| c.node == from)
+                        .map(|(u, _)| *u)
+                        .collect();
+                    for u in asking {
+                        self.refresh(u);
+                    }
                 }
             }
             Input::Command(Command::Served {
@@ -661,10 +1158,33 @@ impl Machine<Serving> for ProviderBroker {
                 output_tokens,
             }) => self.served(user, request_id, output_tokens)?,
             Input::Command(Command::SettleNow) => self.start_round(now, Trigger::Manual),
+            Input::Timeout(Timer::Finalize(id)) if self.batches.contains_key(&id) => {
+                self.finalize_due(now);
+            }
             Input::Timeout(Timer::Check) => {
+                // Batch mode only: a round whose replies were lost is given up after a check
+                // interval. Safe there, since a commit that did land is adopted from the next
+                // view and a second commit of the same receipts fails the sequence check; the
+                // live path cannot tell a lost settlement from a failed one, so it waits.
+                if self.cfg.settlement == SettlementMode::Batch
+                    && !matches!(self.round, Round::Idle)
+                    && now.saturating_since(self.round_since).as_millis()
+                        >= u128::from(self.cfg.check_interval_ms)
+                {
+                    // Commits may have landed: the views of their users will tell.
+                    if let Round::Committing(plans) =
+                        std::mem::replace(&mut self.round, Round::Idle)
+                    {
+                        for (user, _) in plans.into_values() {
+                            self.refresh(user);
+                        }
+                    }
+                }
                 if let Some(t) = self.trigger(now) {
                     self.start_round(now, t);
                 }
+                self.watch_open();
+                self.finalize_due(now);
                 self.out
                     .schedule(now.plus_millis(self.cfg.check_interval_ms), Timer::Check);
             }

@@ -9,7 +9,7 @@
 //! equals the account's, and (persistent ids) its bit in the account's revocation bitmap is
 //! clear — so `revokeToken`/`revokeAllTokens` on chain revoke it.
 
-use zg_core::{Timestamp, keccak256};
+use zg_core::{H256, Timestamp, keccak256, keccak256_parts};
 
 use crate::Error;
 use crate::eth::{Address, EthSignature, SecretKey, ecrecover, eth_signed_message_hash};
@@ -100,6 +100,19 @@ pub struct SignedToken {
 }
 
 impl SignedToken {
+    /// The hash a provider gives the request `request_id` of `input_tokens` served under this
+    /// token (a receipt's `requestHash`):
+    /// `keccak256(user ‖ requestId:8 ‖ inputTokens:8 ‖ tokenSignature:65)`. The user computes
+    /// it too, to recognise a billed request whose receipt never reached it.
+    pub fn request_hash(&self, request_id: u64, input_tokens: u64) -> H256 {
+        keccak256_parts(&[
+            &self.token.user.0,
+            &request_id.to_be_bytes(),
+            &input_tokens.to_be_bytes(),
+            &self.signature.0,
+        ])
+    }
+
     /// The checks a provider runs, in the live broker's order; `account` is the on-chain
     /// (user, provider) account as last read.
     pub fn verify(

@@ -15,18 +15,46 @@
 //!   releases the refund to the ledger.
 //! * **When to refund** otherwise: on [`Command::RetrieveFunds`], or after
 //!   [`UserConfig::idle_refund_ms`] without requests.
+//!
+//! # Compressed batches
+//!
+//! The broker audits every compressed batch ([`crate::batch`]) the chain shows against its
+//! account ([`AccountInfo::batches`], read every poll), whatever mode the provider runs in;
+//! while it runs, no batch it could challenge reaches its deadline unchallenged:
+//!
+//! 1. **Opening.** It takes the provider's [`Message::BatchOpening`] (or, after a forced
+//!    opening, the receipts posted on chain). While it has none it sends
+//!    [`Message::OpeningRequest`] each poll; after [`UserConfig::opening_patience_ms`], or
+//!    when the window would close before the next poll, it demands the opening on chain
+//!    ([`BatchOp::ChallengeWithheld`]). If the provider then posts nothing by the response
+//!    deadline, the broker calls [`BatchOp::Finalize`], which voids the batch.
+//! 2. **Audit** ([`audit`]): the opening must rebuild the committed root; then padding, the
+//!    total, each receipt's sequence and fee formula, and each receipt against the signed
+//!    receipt the broker accepted at serving time with the same `seq` (which already matched
+//!    the tokens it asked for and received). The first fraud found is submitted
+//!    ([`BatchOp::Challenge`]); an opening that is no opening is demanded on chain as above.
+//! 3. **Unsigned receipts.** A receipt the broker holds no signed receipt for is fair only if
+//!    it is the bill of a request the broker sent and never got an answer to (same
+//!    `requestHash`, the input tokens asked, at most the output cap). Otherwise the provider
+//!    bills a request that was never made: no fraud proof shows that, so the broker reports an
+//!    over-charge and stops as above.
+//! 4. **Made whole.** A voided batch returns its escrow to the account and credits the
+//!    provider's slashed stake to it; the broker then stops using the provider and retrieves
+//!    everything (another refund round if it had already stopped).
 
 use std::collections::BTreeMap;
 
 use zg_core::machine::{Input, Machine, Outbox, Output};
-use zg_core::{Amount, NodeId, Timestamp};
+use zg_core::{Amount, H256, NodeId, Timestamp};
 
-use crate::Error;
-use crate::batch::{SignedReceipt, fee};
+use crate::batch::{
+    Batch, BatchOp, BatchOutcome, BatchState, Finding, Receipt, SignedReceipt, audit, fee,
+};
 use crate::eth::{Address, SecretKey};
 use crate::ledger::{Call, Op, Outcome};
-use crate::protocol::{Command, Event, Message, Record, Serving, Timer};
+use crate::protocol::{AccountInfo, Command, Event, Message, Record, Serving, Timer};
 use crate::session::{SessionToken, SignedToken};
+use crate::{Error, LedgerError};
 
 /// Configuration of a user broker.
 #[derive(Clone, Debug)]
@@ -53,6 +81,8 @@ pub struct UserConfig {
     pub poll_interval_ms: u64,
     /// Retrieve funds after this long without requests, ms (`None`: never on idleness).
     pub idle_refund_ms: Option<u64>,
+    /// How long to wait for the opening of a committed batch before demanding it on chain, ms.
+    pub opening_patience_ms: u64,
 }
 
 /// Why the broker stopped using the provider.
@@ -64,6 +94,43 @@ pub enum StopReason {
     Retrieved,
 }
 
+/// A request sent and not yet answered.
+#[derive(Clone, Copy, Debug)]
+struct Ask {
+    input_tokens: u64,
+    max_output_tokens: u64,
+    request_hash: H256,
+}
+
+/// A batch against the account, as this broker follows it.
+#[derive(Clone, Debug)]
+struct Watched {
+    batch: Batch,
+    first_seen: Timestamp,
+    opening: Option<Vec<Receipt>>,
+    /// The audit of `opening`, once done.
+    finding: Option<Finding>,
+    /// When the opening was last asked of the provider.
+    requested_at: Option<Timestamp>,
+    /// When the fraud proof was last sent.
+    challenged_at: Option<Timestamp>,
+    /// When `ChallengeWithheld` was last sent.
+    demanded_at: Option<Timestamp>,
+    /// When `Finalize` was last sent to void an opening never posted.
+    voided_at: Option<Timestamp>,
+}
+
+/// A batch transaction of this broker in flight.
+#[derive(Clone, Copy, Debug)]
+enum BatchTx {
+    Challenge(u64),
+    Demand(u64),
+    Void(u64),
+}
+
+/// Openings received before the chain showed their batch are kept up to this many.
+const MAX_OFFERED: usize = 64;
+
 /// The user broker. See the [module docs](self).
 #[derive(Debug)]
 pub struct UserBroker {
@@ -72,14 +139,20 @@ pub struct UserBroker {
     next_token_id: u8,
     generation: u64,
     next_request: u64,
-    asks: BTreeMap<u64, (u64, u64)>,
-    receipts: Vec<SignedReceipt>,
+    asks: BTreeMap<u64, Ask>,
+    received: BTreeMap<u64, SignedReceipt>,
     fair_total: Amount,
     claimed_total: Amount,
     stopped: Option<StopReason>,
     last_ask: Timestamp,
     next_tx: u64,
     refunded: Amount,
+    watched: BTreeMap<u64, Watched>,
+    /// Batches known closed from this broker's own transactions, until views stop listing
+    /// them (so a view older than the result cannot revive one).
+    closed: std::collections::BTreeSet<u64>,
+    offered: BTreeMap<u64, Vec<Receipt>>,
+    batch_txs: BTreeMap<u64, BatchTx>,
     out: Outbox<Serving>,
 }
 
@@ -89,7 +162,8 @@ impl UserBroker {
         UserBroker::restore(cfg, now, &[])
     }
 
-    /// Rebuilds from persisted records (token ids already used are not reused).
+    /// Rebuilds from persisted records: token ids already used are not reused, accepted
+    /// receipts come back as evidence.
     pub fn restore(cfg: UserConfig, now: Timestamp, records: &[Record]) -> UserBroker {
         let next_token_id = records
             .iter()
@@ -99,6 +173,15 @@ impl UserBroker {
             })
             .max()
             .unwrap_or(0);
+        let received: BTreeMap<u64, SignedReceipt> = records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Accepted(s) => Some((s.receipt.seq, *s)),
+                _ => None,
+            })
+            .collect();
+        let fair_total =
+            Amount::checked_sum(received.values().map(|s| s.receipt.fee)).unwrap_or(Amount::MAX);
         let mut out = Outbox::new();
         out.schedule(now.plus_millis(cfg.poll_interval_ms), Timer::Poll);
         UserBroker {
@@ -108,13 +191,17 @@ impl UserBroker {
             generation: 0,
             next_request: 0,
             asks: BTreeMap::new(),
-            receipts: Vec::new(),
-            fair_total: Amount::ZERO,
-            claimed_total: Amount::ZERO,
+            received,
+            fair_total,
+            claimed_total: fair_total,
             stopped: None,
             last_ask: now,
             next_tx: 0,
             refunded: Amount::ZERO,
+            watched: BTreeMap::new(),
+            closed: std::collections::BTreeSet::new(),
+            offered: BTreeMap::new(),
+            batch_txs: BTreeMap::new(),
             out,
         }
     }
@@ -134,12 +221,17 @@ impl UserBroker {
         self.refunded
     }
 
-    /// The signed receipts accepted (evidence for compressed-batch challenges).
-    pub fn receipts(&self) -> &[SignedReceipt] {
-        &self.receipts
+    /// The signed receipts accepted, by `seq` (evidence for compressed-batch challenges).
+    pub fn receipts(&self) -> impl Iterator<Item = &SignedReceipt> {
+        self.received.values()
     }
 
-    fn tx(&mut self, op: Op) {
+    /// Ids of the compressed batches against the account still followed.
+    pub fn watched_batches(&self) -> impl Iterator<Item = u64> + '_ {
+        self.watched.keys().copied()
+    }
+
+    fn tx(&mut self, op: Op) -> u64 {
         let id = self.next_tx;
         self.next_tx += 1;
         self.out.send(
@@ -147,6 +239,17 @@ impl UserBroker {
             Message::Tx {
                 id,
                 call: Call::new(self.cfg.key.address(), op),
+            },
+        );
+        id
+    }
+
+    fn query(&mut self) {
+        self.out.send(
+            self.cfg.chain,
+            Message::Query {
+                user: self.cfg.key.address(),
+                provider: self.cfg.provider,
             },
         );
     }
@@ -186,6 +289,11 @@ impl UserBroker {
                 provider: self.cfg.provider,
             });
         }
+        self.retrieve(now);
+    }
+
+    /// `retrieveFund` now and again once the lock time has passed.
+    fn retrieve(&mut self, now: Timestamp) {
         self.tx(Op::RetrieveFund {
             providers: vec![self.cfg.provider],
         });
@@ -203,7 +311,12 @@ impl UserBroker {
         delivered: u64,
         receipt: SignedReceipt,
     ) {
-        let Some((input, max_out)) = self.asks.remove(&request_id) else {
+        let Some(Ask {
+            input_tokens: input,
+            max_output_tokens: max_out,
+            ..
+        }) = self.asks.remove(&request_id)
+        else {
             return;
         };
         let fair = fee(
@@ -222,7 +335,8 @@ impl UserBroker {
         self.claimed_total = self.claimed_total.checked_add(r.fee).unwrap_or(Amount::MAX);
         if honest {
             self.fair_total = self.fair_total.checked_add(fair).unwrap_or(Amount::MAX);
-            self.receipts.push(receipt);
+            self.received.insert(r.seq, receipt);
+            self.out.persist(Record::Accepted(receipt));
             self.out.event(Event::Received { fee: fair });
         } else {
             self.out.event(Event::OverCharge {
@@ -230,6 +344,257 @@ impl UserBroker {
                 fair,
             });
             self.stop(now, StopReason::OverCharged);
+        }
+    }
+}
+
+/// Compressed batches (see the [module docs](self)).
+impl UserBroker {
+    /// What the chain says about the account's batches.
+    fn batches_seen(&mut self, now: Timestamp, info: &AccountInfo) {
+        let me = self.cfg.key.address();
+        let mut listed = Vec::new();
+        for bi in &info.batches {
+            let b = &bi.batch;
+            if b.commitment.user != me || b.commitment.provider != self.cfg.provider {
+                continue;
+            }
+            listed.push(b.id);
+            if self.closed.contains(&b.id)
+                || matches!(b.state, BatchState::Finalized | BatchState::Voided)
+            {
+                self.watched.remove(&b.id);
+                self.offered.remove(&b.id);
+                continue;
+            }
+            let offered = self.offered.remove(&b.id);
+            let w = self.watched.entry(b.id).or_insert_with(|| Watched {
+                batch: b.clone(),
+                first_seen: now,
+                opening: None,
+                finding: None,
+                requested_at: None,
+                challenged_at: None,
+                demanded_at: None,
+                voided_at: None,
+            });
+            w.batch = b.clone();
+            if let Some(posted) = &bi.posted {
+                if w.opening.as_ref() != Some(posted) {
+                    w.opening = Some(posted.clone());
+                    w.finding = None;
+                }
+            } else if w.opening.is_none() {
+                w.opening = offered;
+            }
+        }
+        // A batch no longer listed closed at least a window ago (or the view predates it).
+        self.watched
+            .retain(|id, w| listed.contains(id) || w.batch.deadline > now.as_secs());
+        self.closed.retain(|id| listed.contains(id));
+        let ids: Vec<u64> = self.watched.keys().copied().collect();
+        for id in ids {
+            self.act(now, id);
+        }
+    }
+
+    /// The provider sent an opening.
+    fn opening_offered(&mut self, now: Timestamp, id: u64, receipts: Vec<Receipt>) {
+        if let Some(w) = self.watched.get_mut(&id) {
+            if w.opening.is_none() {
+                w.opening = Some(receipts);
+                w.finding = None;
+                self.act(now, id);
+            }
+            return;
+        }
+        // Not on our view of the chain yet: keep it and read the account now.
+        if !self.offered.contains_key(&id) {
+            self.query();
+        }
+        self.offered.insert(id, receipts);
+        while self.offered.len() > MAX_OFFERED {
+            self.offered.pop_first();
+        }
+    }
+
+    fn act(&mut self, now: Timestamp, id: u64) {
+        let poll = u128::from(self.cfg.poll_interval_ms);
+        // A transaction sent a poll interval ago whose effect the chain does not show yet
+        // counts as lost and is sent again (the ledger rejects a repeat harmlessly).
+        let due = |sent: Option<Timestamp>| {
+            sent.is_none_or(|t| now.saturating_since(t).as_millis() >= poll)
+        };
+        let Some(w) = self.watched.get_mut(&id) else {
+            return;
+        };
+        let now_s = now.as_secs();
+        match w.batch.state {
+            BatchState::AwaitingOpening => {
+                // The provider owed the opening and the deadline passed: void the batch.
+                if now_s >= w.batch.deadline && due(w.voided_at) {
+                    w.voided_at = Some(now);
+                    let tx = self.tx(Op::Batch(BatchOp::Finalize { id }));
+                    self.batch_txs.insert(tx, BatchTx::Void(id));
+                }
+            }
+            BatchState::Open => {
+                if now_s >= w.batch.deadline {
+                    return;
+                }
+                if let (Some(opening), None) = (&w.opening, &w.finding) {
+                    let finding = audit(
+                        &w.batch.commitment,
+                        &self.cfg.tee_signer,
+                        opening,
+                        &self.received,
+                    );
+                    match &finding {
+                        Finding::Fraud(proof) => self.out.event(Event::Challenged {
+                            id,
+                            kind: proof.kind.clone(),
+                        }),
+                        Finding::NotAnOpening => {}
+                        Finding::Consistent { unmatched } => {
+                            let total_fee = w.batch.commitment.total_fee;
+                            let unsigned: Vec<Receipt> = unmatched
+                                .iter()
+                                .filter_map(|i| opening.get(usize::try_from(*i).ok()?))
+                                .copied()
+                                .collect();
+                            w.finding = Some(finding);
+                            self.settle_unsigned(now, id, total_fee, &unsigned);
+                            return;
+                        }
+                    }
+                    w.finding = Some(finding);
+                }
+                match &w.finding {
+                    Some(Finding::Fraud(proof)) => {
+                        if due(w.challenged_at) {
+                            w.challenged_at = Some(now);
+                            let proof = (**proof).clone();
+                            let tx = self.tx(Op::Batch(BatchOp::Challenge { id, proof }));
+                            self.batch_txs.insert(tx, BatchTx::Challenge(id));
+                        }
+                    }
+                    Some(Finding::NotAnOpening) => self.demand(now, id),
+                    Some(Finding::Consistent { .. }) => {}
+                    None => {
+                        // No opening yet: ask the provider each poll, and force it on chain
+                        // once patience runs out or the window would close before the next
+                        // poll.
+                        let deadline_ms = w.batch.deadline.saturating_mul(1000);
+                        let urgent = u128::from(deadline_ms)
+                            <= u128::from(now.as_millis()).saturating_add(2 * poll);
+                        let impatient = now.saturating_since(w.first_seen).as_millis()
+                            >= u128::from(self.cfg.opening_patience_ms);
+                        if urgent || impatient {
+                            self.demand(now, id);
+                        } else if due(w.requested_at) {
+                            w.requested_at = Some(now);
+                            self.out
+                                .send(self.cfg.provider_node, Message::OpeningRequest { id });
+                        }
+                    }
+                }
+            }
+            BatchState::Finalized | BatchState::Voided => {}
+        }
+    }
+
+    fn demand(&mut self, now: Timestamp, id: u64) {
+        let poll = u128::from(self.cfg.poll_interval_ms);
+        let Some(w) = self.watched.get_mut(&id) else {
+            return;
+        };
+        if w.demanded_at
+            .is_some_and(|t| now.saturating_since(t).as_millis() < poll)
+        {
+            return;
+        }
+        if w.demanded_at.is_none() {
+            self.out.event(Event::OpeningDemanded { id });
+        }
+        w.demanded_at = Some(now);
+        let tx = self.tx(Op::Batch(BatchOp::ChallengeWithheld { id }));
+        self.batch_txs.insert(tx, BatchTx::Demand(id));
+    }
+
+    /// Receipts of a consistent batch without a signed receipt: fair if they bill a request
+    /// sent and never answered, else an over-charge no proof can show.
+    fn settle_unsigned(
+        &mut self,
+        now: Timestamp,
+        id: u64,
+        total_fee: Amount,
+        unsigned: &[Receipt],
+    ) {
+        let mut unproven = Amount::ZERO;
+        for r in unsigned {
+            let ask = self.asks.iter().find(|(_, a)| {
+                a.request_hash == r.request_hash
+                    && a.input_tokens == r.input_tokens
+                    && r.output_tokens <= a.max_output_tokens
+            });
+            if let Some((request_id, _)) = ask {
+                let request_id = *request_id;
+                self.asks.remove(&request_id);
+                self.fair_total = self.fair_total.checked_add(r.fee).unwrap_or(Amount::MAX);
+                self.claimed_total = self.claimed_total.checked_add(r.fee).unwrap_or(Amount::MAX);
+            } else {
+                unproven = unproven.checked_add(r.fee).unwrap_or(Amount::MAX);
+            }
+        }
+        if unproven.is_zero() {
+            self.out.event(Event::BatchVerified { id, total_fee });
+        } else {
+            self.out.event(Event::OverCharge {
+                claimed: unproven,
+                fair: Amount::ZERO,
+            });
+            self.stop(now, StopReason::OverCharged);
+        }
+    }
+
+    fn batch_tx_result(
+        &mut self,
+        now: Timestamp,
+        tx: BatchTx,
+        result: Result<Outcome, LedgerError>,
+    ) {
+        match (tx, result) {
+            (
+                BatchTx::Challenge(id) | BatchTx::Void(id),
+                Ok(Outcome::Batch(BatchOutcome::Voided { slashed, .. })),
+            ) => {
+                self.watched.remove(&id);
+                self.closed.insert(id);
+                self.out.event(Event::MadeWhole { id, slashed });
+                // The escrow and the slashed stake are back in the account: leave with them.
+                if self.stopped.is_some() {
+                    self.retrieve(now);
+                } else {
+                    self.stop(now, StopReason::OverCharged);
+                }
+            }
+            (BatchTx::Challenge(_), _) => {
+                // The proof was checked before it was sent; a rejection means the window had
+                // closed. The provider cheated all the same.
+                self.stop(now, StopReason::OverCharged);
+            }
+            (
+                BatchTx::Demand(id),
+                Ok(Outcome::Batch(BatchOutcome::OpeningDemanded { deadline, .. })),
+            ) => {
+                if let Some(w) = self.watched.get_mut(&id) {
+                    w.batch.state = BatchState::AwaitingOpening;
+                    w.batch.deadline = deadline;
+                }
+            }
+            // Not void yet (posted meanwhile), a demand not owed, or a repeat: the next view
+            // decides.
+            (BatchTx::Void(_) | BatchTx::Demand(_), _) => {}
         }
     }
 }
@@ -249,8 +614,14 @@ impl Machine<Serving> for UserBroker {
                 let request_id = self.next_request;
                 self.next_request += 1;
                 self.last_ask = now;
-                self.asks
-                    .insert(request_id, (input_tokens, max_output_tokens));
+                self.asks.insert(
+                    request_id,
+                    Ask {
+                        input_tokens,
+                        max_output_tokens,
+                        request_hash: token.request_hash(request_id, input_tokens),
+                    },
+                );
                 self.out.send(
                     self.cfg.provider_node,
                     Message::Inference {
@@ -285,12 +656,25 @@ impl Machine<Serving> for UserBroker {
                 if let Some(a) = &info.account {
                     self.generation = a.generation;
                 }
-                if info.charged > self.fair_total {
+                self.batches_seen(now, &info);
+                if info.charged > self.fair_total && self.stopped != Some(StopReason::OverCharged) {
                     self.out.event(Event::OverCharge {
                         claimed: info.charged,
                         fair: self.fair_total,
                     });
                     self.stop(now, StopReason::OverCharged);
+                }
+            }
+            Input::Message {
+                from,
+                message: Message::BatchOpening { id, receipts, .. },
+            } if from == self.cfg.provider_node => self.opening_offered(now, id, receipts),
+            Input::Message {
+                message: Message::TxResult { id, result },
+                ..
+            } if self.batch_txs.contains_key(&id) => {
+                if let Some(tx) = self.batch_txs.remove(&id) {
+                    self.batch_tx_result(now, tx, result);
                 }
             }
             Input::Message {
@@ -305,13 +689,7 @@ impl Machine<Serving> for UserBroker {
                 self.out.event(Event::RefundReceived { amount });
             }
             Input::Timeout(Timer::Poll) => {
-                self.out.send(
-                    self.cfg.chain,
-                    Message::Query {
-                        user: self.cfg.key.address(),
-                        provider: self.cfg.provider,
-                    },
-                );
+                self.query();
                 if let Some(idle) = self.cfg.idle_refund_ms
                     && self.stopped.is_none()
                     && now.saturating_since(self.last_ask).as_millis() >= u128::from(idle)
@@ -321,9 +699,11 @@ impl Machine<Serving> for UserBroker {
                 self.out
                     .schedule(now.plus_millis(self.cfg.poll_interval_ms), Timer::Poll);
             }
-            Input::Timeout(Timer::RefundReady) => self.tx(Op::RetrieveFund {
-                providers: vec![self.cfg.provider],
-            }),
+            Input::Timeout(Timer::RefundReady) => {
+                self.tx(Op::RetrieveFund {
+                    providers: vec![self.cfg.provider],
+                });
+            }
             _ => {}
         }
         Ok(())

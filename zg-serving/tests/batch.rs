@@ -7,13 +7,17 @@
 )]
 
 //! Compressed batches on the ledger: O(1) commit, O(log N) challenges, withheld openings,
-//! finalisation, and the conservation invariant through all of them.
+//! finalisation, and the conservation invariant through all of them; and the user's audit of an
+//! opening, whose every fraud proof the ledger accepts.
 
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
 use zg_core::{Amount, H256, Timestamp};
 use zg_serving::LedgerError;
 use zg_serving::batch::{
-    BatchCommitment, BatchOp, BatchOutcome, BatchState, BatchTree, FraudKind, FraudProof, Receipt,
-    fee,
+    BatchCommitment, BatchOp, BatchOutcome, BatchState, BatchTree, Finding, FraudKind, FraudProof,
+    Receipt, SignedReceipt, audit, depth, fee,
 };
 use zg_serving::eip712::{Domain, SignatureScheme};
 use zg_serving::eth::{Address, SecretKey, U256};
@@ -135,7 +139,8 @@ fn honest_batch_commits_in_o1_and_finalizes() {
         Outcome::Batch(BatchOutcome::Committed {
             id: 0,
             escrow: total,
-            unsettled: Amount::ZERO
+            unsettled: Amount::ZERO,
+            deadline: 100 + 24 * 3600,
         })
     );
     l.check_invariants().unwrap();
@@ -329,4 +334,205 @@ fn withheld_openings_must_be_posted() {
         Outcome::Batch(BatchOutcome::Voided { .. })
     ));
     l.check_invariants().unwrap();
+}
+
+/// How a provider tampers with a batch before committing it.
+#[derive(Clone, Copy, Debug)]
+enum Tamper {
+    Honest,
+    Fee,
+    Equivocate,
+    Total,
+    Hidden,
+    Duplicate,
+    Phantom,
+}
+
+fn tamper() -> impl Strategy<Value = Tamper> {
+    prop_oneof![
+        Just(Tamper::Honest),
+        Just(Tamper::Fee),
+        Just(Tamper::Equivocate),
+        Just(Tamper::Total),
+        Just(Tamper::Hidden),
+        Just(Tamper::Duplicate),
+        Just(Tamper::Phantom),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// The user's audit finds exactly what is wrong, and the ledger voids a batch on the proof
+    /// it returns (or on the forced opening, when no leaf proof can exist); an honest batch is
+    /// never challenged, and a bill for an unknown request is flagged, not "proven".
+    #[test]
+    fn audit_finds_what_the_ledger_voids(n in 1u64..40, pick in any::<prop::sample::Index>(), how in tamper()) {
+        let k = pick.index(usize::try_from(n).unwrap());
+        audit_case(n, k, how)?;
+    }
+}
+
+/// Every tampering at the sizes where the tree's shape changes (powers of two and one past),
+/// at the first, middle and last leaf.
+#[test]
+fn audit_covers_every_tampering_at_the_shape_edges() {
+    for n in [1u64, 2, 3, 4, 5, 8, 9, 16, 17] {
+        for k in [0, n / 2, n - 1] {
+            for how in [
+                Tamper::Honest,
+                Tamper::Fee,
+                Tamper::Equivocate,
+                Tamper::Total,
+                Tamper::Hidden,
+                Tamper::Duplicate,
+                Tamper::Phantom,
+            ] {
+                if let Err(e) = audit_case(n, usize::try_from(k).unwrap(), how) {
+                    panic!("n = {n}, k = {k}, {how:?}: {e}");
+                }
+            }
+        }
+    }
+}
+
+fn audit_case(n: u64, k: usize, how: Tamper) -> Result<(), TestCaseError> {
+    let (mut l, tee, domain) = setup();
+    let honest = receipts(1, n);
+    let signed: BTreeMap<u64, SignedReceipt> = honest
+        .iter()
+        .map(|r| (r.seq, SignedReceipt::sign(&tee, *r).unwrap()))
+        .collect();
+    let mut rs = honest.clone();
+    match how {
+        Tamper::Fee => rs[k].fee = Amount::new(rs[k].fee.units() + 1),
+        Tamper::Equivocate => {
+            rs[k].output_tokens += 7;
+            rs[k].fee = fee(rs[k].input_tokens, rs[k].output_tokens, PIN, POUT).unwrap();
+        }
+        Tamper::Duplicate if n > 1 => {
+            let k = k.max(1);
+            rs[k] = rs[k - 1];
+        }
+        Tamper::Hidden | Tamper::Phantom => rs.push(Receipt {
+            seq: n + 1,
+            request_hash: H256([0xee; 32]),
+            ..rs[k]
+        }),
+        _ => {}
+    }
+    let tree = BatchTree::build(rs.clone()).unwrap();
+    let mut c = tree.commitment(PROVIDER, USER, PIN, POUT, U256::from(1u64));
+    match how {
+        Tamper::Total => c.total_fee = Amount::new(c.total_fee.units() + 1),
+        Tamper::Hidden => c.count = n,
+        _ => {}
+    }
+    let Outcome::Batch(BatchOutcome::Committed { id, .. }) =
+        commit_raw(&mut l, &tee, &domain, c, 10).unwrap()
+    else {
+        panic!("not committed");
+    };
+    // Receipts that are not the preimage of the root are no opening of it.
+    let mut foreign = rs.clone();
+    foreign[k].request_hash.0[0] ^= 1;
+    prop_assert_eq!(
+        audit(&c, &tee.address(), &foreign, &signed),
+        Finding::NotAnOpening
+    );
+
+    let finding = audit(&c, &tee.address(), &rs, &signed);
+    let expected: Option<fn(&FraudKind) -> bool> = match how {
+        Tamper::Honest | Tamper::Duplicate if n == 1 => None,
+        Tamper::Honest => None,
+        Tamper::Phantom => None,
+        Tamper::Fee => Some(|k| matches!(k, FraudKind::FeeFormula)),
+        Tamper::Equivocate => Some(|k| matches!(k, FraudKind::Equivocation(_))),
+        Tamper::Total => Some(|k| matches!(k, FraudKind::TotalMismatch)),
+        Tamper::Duplicate => Some(|k| matches!(k, FraudKind::Sequence)),
+        Tamper::Hidden => Some(|k| matches!(k, FraudKind::Padding)),
+    };
+    match (how, finding) {
+        (Tamper::Phantom, f) => {
+            prop_assert_eq!(f, Finding::Consistent { unmatched: vec![n] });
+        }
+        (Tamper::Hidden, Finding::NotAnOpening) => {
+            // The hidden leaf changed the depth: no leaf proof fits the commitment, so the
+            // user forces the opening, and the provider cannot post one that matches.
+            prop_assert_ne!(depth(n + 1), depth(n));
+            batch(&mut l, USER, 20, BatchOp::ChallengeWithheld { id }).unwrap();
+            let r = batch(
+                &mut l,
+                PROVIDER,
+                30,
+                BatchOp::PostOpening {
+                    id,
+                    receipts: honest.clone(),
+                },
+            )
+            .unwrap();
+            prop_assert!(
+                matches!(r, Outcome::Batch(BatchOutcome::Voided { .. })),
+                "{:?}",
+                r
+            );
+        }
+        (_, Finding::Fraud(proof)) => {
+            prop_assert!(
+                expected.is_some_and(|f| f(&proof.kind)),
+                "{:?}: {:?}",
+                how,
+                proof.kind
+            );
+            prop_assert!(proof.proof.siblings.len() == depth(n));
+            let r = batch(&mut l, USER, 20, BatchOp::Challenge { id, proof: *proof }).unwrap();
+            prop_assert_eq!(
+                r,
+                Outcome::Batch(BatchOutcome::Voided {
+                    id,
+                    slashed: c.total_fee
+                })
+            );
+        }
+        (_, f) => {
+            prop_assert!(expected.is_none(), "{:?} not found: {:?}", how, f);
+            prop_assert_eq!(f, Finding::Consistent { unmatched: vec![] });
+            // Nothing to prove: the batch pays out after the window.
+            let r = batch(&mut l, USER, 10 + 24 * 3600, BatchOp::Finalize { id }).unwrap();
+            prop_assert!(
+                matches!(r, Outcome::Batch(BatchOutcome::Finalized { .. })),
+                "{:?}",
+                r
+            );
+        }
+    }
+    l.check_invariants().unwrap();
+    Ok(())
+}
+
+#[test]
+fn a_signed_receipt_from_another_key_proves_nothing() {
+    let (_, tee, _) = setup();
+    let mut rs = receipts(1, 4);
+    let mut signed: BTreeMap<u64, SignedReceipt> = rs
+        .iter()
+        .map(|r| (r.seq, SignedReceipt::sign(&tee, *r).unwrap()))
+        .collect();
+    // The user's copy of receipt 2 is signed by someone else: no equivocation proof, and the
+    // leaf counts as one the user holds no receipt for.
+    let mallory = SecretKey::from_seed(b"mallory");
+    rs[1].output_tokens += 1;
+    rs[1].fee = fee(rs[1].input_tokens, rs[1].output_tokens, PIN, POUT).unwrap();
+    signed.insert(2, SignedReceipt::sign(&mallory, receipts(1, 4)[1]).unwrap());
+    let tree = BatchTree::build(rs.clone()).unwrap();
+    let c = tree.commitment(PROVIDER, USER, PIN, POUT, U256::from(1u64));
+    assert_eq!(
+        audit(&c, &tee.address(), &rs, &signed),
+        Finding::Consistent { unmatched: vec![1] }
+    );
+    // An empty opening is no opening.
+    assert_eq!(
+        audit(&c, &tee.address(), &[], &signed),
+        Finding::NotAnOpening
+    );
 }
