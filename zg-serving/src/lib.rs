@@ -64,7 +64,8 @@
 //! # Ok::<(), zg_serving::Error>(())
 //! ```
 //!
-//! **Features.** None; the simulator tests use `zg-core`'s `sim` feature as a dev-dependency.
+//! **Features.** `sim` — the `simulation` module: a whole market — chain, provider (honest, over-charging, forging or withholding
+//! batches), users — in the zg-core simulator, used by the tests and the devnet.
 //!
 //! **Panics and safety.** `#![forbid(unsafe_code)]`. No input — calls, messages, signatures,
 //! calldata — panics: each failure is a typed [`Error`] or [`LedgerError`]; signature failures
@@ -89,6 +90,8 @@ pub mod protocol;
 pub mod provider;
 pub mod session;
 pub mod settlement;
+#[cfg(feature = "sim")]
+pub mod simulation;
 pub mod user;
 
 pub use error::{Error, LedgerError};

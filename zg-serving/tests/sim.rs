@@ -16,405 +16,28 @@
 //! reported (no proof exists for it). Each scenario runs several seeds and names the failing
 //! one.
 
-use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::time::Duration;
 
-use zg_core::machine::{Input, Machine, Output, Recipient};
-use zg_core::sim::{Fault, LinkConfig, SimConfig, Simulation};
-use zg_core::{Amount, H256, NodeId, Timestamp};
-use zg_serving::batch::{
-    BatchCommitment, BatchOp, BatchOutcome, BatchTree, FraudKind, Receipt, SignedReceipt,
+use zg_core::sim::{Fault, LinkConfig, Simulation};
+use zg_core::{NodeId, Timestamp};
+use zg_serving::batch::FraudKind;
+use zg_serving::eth::Address;
+use zg_serving::ledger::{Ledger, TOKEN};
+use zg_serving::protocol::{Command, Event, Serving};
+use zg_serving::provider::SettlementMode;
+use zg_serving::simulation::{
+    self, BatchLog, Cheat, Kind, Node, PROVIDER, PROVIDER_NODE, ask, ledger_total, market, user_key,
 };
-use zg_serving::eip712::{Domain, SignatureScheme};
-use zg_serving::eth::{Address, SecretKey, U256};
-use zg_serving::ledger::{Call, Ledger, LedgerConfig, Limits, Op, Outcome, ServiceParams, TOKEN};
-use zg_serving::protocol::{Command, Event, LedgerNode, Message, Request, Serving};
-use zg_serving::provider::{ProviderBroker, ProviderConfig, SettlementMode};
-use zg_serving::user::{StopReason, UserBroker, UserConfig};
+use zg_serving::user::{StopReason, UserBroker};
 
-const CHAIN: NodeId = NodeId(0);
-const PROVIDER_NODE: NodeId = NodeId(1);
-const OWNER: Address = Address([0xee; 20]);
-const PROVIDER: Address = Address([0x22; 20]);
-const LOCK: u64 = 2 * 3600;
-const PIN: Amount = Amount::new(1_000_000_000);
-const POUT: Amount = Amount::new(2_000_000_000);
-
-/// How the provider node behaves.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    /// An honest broker settling as the mode says.
-    Honest(SettlementMode),
-    /// Live mode; inflates every receipt it sends.
-    Overcharger,
-    /// Batch mode; commits a forged batch (and sends its opening) instead of the honest one.
-    Cheat(Cheat),
-    /// Batch mode; never sends an opening off chain, and posts a demanded one only if `post`.
-    Withholder { post: bool },
-}
-
-/// How a cheating provider forges its batches.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Cheat {
-    /// Bills more output tokens for one request than the receipt it signed at serving time.
-    Equivocate,
-    /// Doubles one fee, off the price formula.
-    FeeFormula,
-    /// Claims a total above the tree's sum.
-    InflateTotal,
-    /// Hides a billed leaf past `count`.
-    HiddenLeaf,
-    /// Bills one extra request that was never made (fee and sequence consistent).
-    Phantom,
-}
-
-enum Node {
-    Chain(LedgerNode),
-    Provider(ProviderBroker),
-    /// A provider that inflates the output tokens of every receipt it sends (re-signed).
-    Overcharger(ProviderBroker, SecretKey),
-    Cheater(Box<Cheater>),
-    Withholder(ProviderBroker, bool),
-    User(UserBroker),
-}
-
-/// An honest broker whose batch commitments (and the openings it sends) are swapped for forged
-/// ones signed with the same TEE key.
-struct Cheater {
-    inner: ProviderBroker,
-    tee: SecretKey,
-    cheat: Cheat,
-    served: BTreeMap<(Address, u64), Receipt>,
-    forged: BTreeMap<(Address, u64), (BatchCommitment, Vec<Receipt>)>,
-}
-
-impl Cheater {
-    fn forge(&mut self, honest: &BatchCommitment) -> BatchCommitment {
-        let last = honest.first_seq + honest.count;
-        let mut rs: Vec<Receipt> = (honest.first_seq..last)
-            .map(|seq| self.served[&(honest.user, seq)])
-            .collect();
-        let k = rs.len() / 2;
-        let extra = Receipt {
-            seq: last,
-            request_hash: H256([0xab; 32]),
-            ..rs[k]
-        };
-        match self.cheat {
-            Cheat::Equivocate => {
-                rs[k].output_tokens += 100;
-                rs[k].fee =
-                    zg_serving::batch::fee(rs[k].input_tokens, rs[k].output_tokens, PIN, POUT)
-                        .unwrap();
-            }
-            Cheat::FeeFormula => rs[k].fee = Amount::new(rs[k].fee.units() * 2),
-            Cheat::InflateTotal => {}
-            Cheat::HiddenLeaf | Cheat::Phantom => rs.push(extra),
-        }
-        let tree = BatchTree::build(rs.clone()).unwrap();
-        let mut c = tree.commitment(
-            honest.provider,
-            honest.user,
-            honest.input_price,
-            honest.output_price,
-            honest.nonce,
-        );
-        match self.cheat {
-            Cheat::InflateTotal => c.total_fee = Amount::new(c.total_fee.units() + TOKEN / 1000),
-            Cheat::HiddenLeaf => c.count = honest.count,
-            _ => {}
-        }
-        self.forged.insert((c.user, c.first_seq), (c, rs));
-        c
-    }
-
-    fn poll_output(&mut self) -> Option<Output<Serving>> {
-        let out = self.inner.poll_output()?;
-        Some(match out {
-            Output::Event(Event::Served { user, receipt }) => {
-                self.served.insert((user, receipt.seq), receipt);
-                Output::Event(Event::Served { user, receipt })
-            }
-            Output::Send {
-                to,
-                message: Message::Tx { id, call },
-            } => {
-                let call = match call.op {
-                    Op::Batch(BatchOp::Commit { commitment, .. }) => {
-                        let commitment = self.forge(&commitment);
-                        let signature = commitment.sign(&self.tee, &domain()).unwrap();
-                        Call::new(
-                            call.sender,
-                            Op::Batch(BatchOp::Commit {
-                                commitment,
-                                signature,
-                            }),
-                        )
-                    }
-                    _ => call,
-                };
-                Output::Send {
-                    to,
-                    message: Message::Tx { id, call },
-                }
-            }
-            Output::Send {
-                to,
-                message:
-                    Message::BatchOpening {
-                        id,
-                        commitment,
-                        receipts,
-                    },
-            } => {
-                let (commitment, receipts) = self
-                    .forged
-                    .get(&(commitment.user, commitment.first_seq))
-                    .cloned()
-                    .unwrap_or((commitment, receipts));
-                Output::Send {
-                    to,
-                    message: Message::BatchOpening {
-                        id,
-                        commitment,
-                        receipts,
-                    },
-                }
-            }
-            other => other,
-        })
-    }
-}
-
-impl Machine<Serving> for Node {
-    fn handle(&mut self, now: Timestamp, input: Input<Serving>) -> Result<(), zg_serving::Error> {
-        match self {
-            Node::Chain(m) => m.handle(now, input),
-            Node::Provider(m) | Node::Overcharger(m, _) | Node::Withholder(m, _) => {
-                m.handle(now, input)
-            }
-            Node::Cheater(m) => m.inner.handle(now, input),
-            Node::User(m) => m.handle(now, input),
-        }
-    }
-
-    fn poll_output(&mut self) -> Option<Output<Serving>> {
-        match self {
-            Node::Chain(m) => m.poll_output(),
-            Node::Provider(m) => m.poll_output(),
-            Node::User(m) => m.poll_output(),
-            Node::Cheater(m) => m.poll_output(),
-            Node::Withholder(m, post) => loop {
-                let out = m.poll_output()?;
-                let withheld = match &out {
-                    Output::Send {
-                        message: Message::BatchOpening { .. },
-                        ..
-                    } => true,
-                    Output::Send {
-                        message: Message::Tx { call, .. },
-                        ..
-                    } => !*post && matches!(call.op, Op::Batch(BatchOp::PostOpening { .. })),
-                    _ => false,
-                };
-                if !withheld {
-                    return Some(out);
-                }
-            },
-            Node::Overcharger(m, key) => match m.poll_output()? {
-                Output::Send {
-                    to,
-                    message:
-                        Message::Served {
-                            request_id,
-                            delivered_output_tokens,
-                            receipt,
-                        },
-                } => {
-                    let mut r = receipt.receipt;
-                    r.output_tokens += r.output_tokens / 2 + 1;
-                    r.fee =
-                        zg_serving::batch::fee(r.input_tokens, r.output_tokens, PIN, POUT).unwrap();
-                    Some(Output::Send {
-                        to,
-                        message: Message::Served {
-                            request_id,
-                            delivered_output_tokens,
-                            receipt: SignedReceipt::sign(key, r).unwrap(),
-                        },
-                    })
-                }
-                other => Some(other),
-            },
-        }
-    }
-}
-
-fn user_key(i: usize) -> SecretKey {
-    SecretKey::from_seed(&[b'u', i as u8])
-}
-
-fn domain() -> Domain {
-    Domain::new(U256::from(16601u64), Address([0xcc; 20]))
-}
-
-/// A chain with the provider's service and `users` funded accounts (10 tokens, 5 to the
-/// provider each).
-fn genesis(tee: &SecretKey, users: usize) -> Ledger {
-    let mut l = Ledger::new(LedgerConfig {
-        owner: OWNER,
-        domain: domain(),
-        lock_time_secs: LOCK,
-        limits: Limits::default(),
-    })
-    .unwrap();
-    let t = Timestamp::ZERO;
-    let params = ServiceParams {
-        input_price: PIN,
-        output_price: POUT,
-        tee_signer: tee.address(),
-        scheme: SignatureScheme::Eip712,
-        ..ServiceParams::default()
-    };
-    l.apply(
-        t,
-        &Call::new(PROVIDER, Op::AddOrUpdateService { params })
-            .with_value(Amount::new(100 * TOKEN)),
-    )
-    .unwrap();
-    l.apply(
-        t,
-        &Call::new(
-            OWNER,
-            Op::AcknowledgeTeeSignerByOwner { provider: PROVIDER },
-        ),
-    )
-    .unwrap();
-    for i in 0..users {
-        let u = user_key(i).address();
-        l.apply(
-            t,
-            &Call::new(u, Op::DepositFund).with_value(Amount::new(10 * TOKEN)),
-        )
-        .unwrap();
-        l.apply(
-            t,
-            &Call::new(
-                u,
-                Op::TransferFund {
-                    provider: PROVIDER,
-                    amount: Amount::new(5 * TOKEN),
-                },
-            ),
-        )
-        .unwrap();
-    }
-    l
-}
+const LOCK: u64 = simulation::LOCK_SECS;
 
 fn simulation(seed: u64, users: usize, kind: Kind) -> Simulation<Serving, Node> {
-    simulation_over(seed, users, kind, LinkConfig::default())
-}
-
-fn simulation_over(
-    seed: u64,
-    users: usize,
-    kind: Kind,
-    link: LinkConfig,
-) -> Simulation<Serving, Node> {
-    let tee = SecretKey::from_seed(b"provider tee");
-    let chain = genesis(&tee, users);
-    let config = SimConfig { seed, link };
-    let mut sim = Simulation::new(config, 2 + users, move |id, now, records| {
-        if id == CHAIN {
-            return Node::Chain(LedgerNode::new(chain.clone()));
-        }
-        if id == PROVIDER_NODE {
-            let mut cfg = ProviderConfig::new(
-                PROVIDER,
-                tee.clone(),
-                CHAIN,
-                domain(),
-                SignatureScheme::Eip712,
-                PIN,
-                POUT,
-                LOCK,
-            );
-            cfg.settlement = match kind {
-                Kind::Honest(mode) => mode,
-                Kind::Overcharger => SettlementMode::Live,
-                Kind::Cheat(_) | Kind::Withholder { .. } => SettlementMode::Batch,
-            };
-            let broker = ProviderBroker::restore(cfg, now, records);
-            return match kind {
-                Kind::Honest(_) => Node::Provider(broker),
-                Kind::Overcharger => Node::Overcharger(broker, tee.clone()),
-                Kind::Cheat(cheat) => Node::Cheater(Box::new(Cheater {
-                    inner: broker,
-                    tee: tee.clone(),
-                    cheat,
-                    served: BTreeMap::new(),
-                    forged: BTreeMap::new(),
-                })),
-                Kind::Withholder { post } => Node::Withholder(broker, post),
-            };
-        }
-        let i = (id.0 - 2) as usize;
-        Node::User(UserBroker::restore(
-            UserConfig {
-                key: user_key(i),
-                provider: PROVIDER,
-                provider_node: PROVIDER_NODE,
-                chain: CHAIN,
-                tee_signer: tee.address(),
-                input_price: PIN,
-                output_price: POUT,
-                lock_time_secs: LOCK,
-                token_lifetime_ms: 3600 * 1000,
-                poll_interval_ms: 5 * 60 * 1000,
-                idle_refund_ms: None,
-                opening_patience_ms: 30 * 60 * 1000,
-            },
-            now,
-            records,
-        ))
-    });
-    // The model: answers after 200 ms with 50–149 output tokens (capped).
-    sim.set_host(|_node, _now, request, rng| match request {
-        Request::Serve {
-            user,
-            request_id,
-            max_output_tokens,
-            ..
-        } => vec![(
-            Duration::from_millis(200),
-            Command::Served {
-                user,
-                request_id,
-                output_tokens: (50 + rng.below(100)).min(max_output_tokens),
-            },
-        )],
-    });
-    sim
+    market(seed, users, kind, LinkConfig::default()).unwrap()
 }
 
 fn chain(sim: &Simulation<Serving, Node>) -> &Ledger {
-    match sim.node(CHAIN) {
-        Some(Node::Chain(c)) => c.ledger(),
-        _ => panic!("chain is down"),
-    }
-}
-
-fn ask(sim: &mut Simulation<Serving, Node>, user: usize, at_ms: u64) {
-    sim.inject(
-        Timestamp(at_ms),
-        NodeId(2 + user as u64),
-        Command::Ask {
-            input_tokens: 300,
-            max_output_tokens: 200,
-        },
-    );
+    simulation::chain(sim).expect("chain is down")
 }
 
 #[test]
@@ -474,10 +97,7 @@ fn an_over_charging_provider_is_refused_and_the_user_gets_its_money_back() {
         ask(&mut sim, 0, 1_000 + k * 10_000);
     }
     sim.run_until(Timestamp::from_secs(LOCK + 3600));
-    let user = match sim.node(NodeId(2)) {
-        Some(Node::User(u)) => u,
-        _ => panic!("user down"),
-    };
+    let user = user_node(&sim, 0);
     assert_eq!(user.stopped(), Some(StopReason::OverCharged), "seed {seed}");
     let events: Vec<_> = sim
         .events()
@@ -525,7 +145,6 @@ fn an_over_charging_provider_is_refused_and_the_user_gets_its_money_back() {
         sent_after_stop <= 1,
         "only the in-flight request was served"
     );
-    let _ = Recipient::All;
 }
 
 /// The fair fee of everything the provider served (its own receipts are honest here; only the
@@ -554,90 +173,6 @@ fn for_seeds(seeds: &[u64], scenario: impl Fn(u64)) {
     }
 }
 
-/// What happened to compressed batches, from the chain's and the brokers' events.
-#[derive(Default, Debug)]
-struct BatchLog {
-    /// id → (commit time, commitment, deadline in seconds).
-    committed: BTreeMap<u64, (Timestamp, BatchCommitment, u64)>,
-    /// id → (time, paid).
-    finalized: BTreeMap<u64, (Timestamp, Amount)>,
-    /// id → stake slashed to the user.
-    voided: BTreeMap<u64, Amount>,
-    /// Fraud proofs users sent.
-    challenges: Vec<(u64, FraudKind)>,
-    /// Openings users demanded on chain.
-    demanded: Vec<u64>,
-    /// Openings the provider posted on chain.
-    posted: Vec<u64>,
-    /// Batches users audited and found fair.
-    verified: Vec<u64>,
-    /// Voids users learned of from their own transactions: id → slashed.
-    made_whole: BTreeMap<u64, Amount>,
-    /// Over-charges users reported (node, claimed).
-    overcharges: Vec<(NodeId, Amount)>,
-    /// Fees the provider billed per user.
-    billed: BTreeMap<Address, u128>,
-}
-
-impl BatchLog {
-    fn of(sim: &Simulation<Serving, Node>) -> BatchLog {
-        let mut log = BatchLog::default();
-        for (at, node, ev) in sim.events() {
-            match ev {
-                Event::Applied {
-                    call,
-                    result: Ok(Outcome::Batch(outcome)),
-                } => match (outcome, &call.op) {
-                    (
-                        BatchOutcome::Committed { id, deadline, .. },
-                        Op::Batch(BatchOp::Commit { commitment, .. }),
-                    ) => {
-                        log.committed.insert(*id, (*at, *commitment, *deadline));
-                    }
-                    (BatchOutcome::Finalized { id, paid }, _) => {
-                        log.finalized.insert(*id, (*at, *paid));
-                    }
-                    (BatchOutcome::Voided { id, slashed }, _) => {
-                        log.voided.insert(*id, *slashed);
-                    }
-                    _ => {}
-                },
-                Event::Challenged { id, kind } => log.challenges.push((*id, kind.clone())),
-                Event::OpeningDemanded { id } => log.demanded.push(*id),
-                Event::OpeningPosted { id, .. } => log.posted.push(*id),
-                Event::BatchVerified { id, .. } => log.verified.push(*id),
-                Event::MadeWhole { id, slashed } => {
-                    log.made_whole.insert(*id, *slashed);
-                }
-                Event::OverCharge { claimed, .. } => log.overcharges.push((*node, *claimed)),
-                Event::Served { user, receipt } if *node == PROVIDER_NODE => {
-                    *log.billed.entry(*user).or_default() += receipt.fee.units();
-                }
-                _ => {}
-            }
-        }
-        log
-    }
-
-    /// Paid out per user by finalised batches.
-    fn paid(&self) -> BTreeMap<Address, u128> {
-        let mut paid = BTreeMap::new();
-        for (id, (_, amount)) in &self.finalized {
-            *paid.entry(self.committed[id].1.user).or_default() += amount.units();
-        }
-        paid
-    }
-
-    /// Slashed to each user by voided batches.
-    fn slashed(&self) -> BTreeMap<Address, u128> {
-        let mut slashed = BTreeMap::new();
-        for (id, amount) in &self.voided {
-            *slashed.entry(self.committed[id].1.user).or_default() += amount.units();
-        }
-        slashed
-    }
-}
-
 /// `users` users ask `asks` times each, 30 s apart, during the first ten minutes.
 fn batch_run(seed: u64, users: usize, asks: u64, kind: Kind) -> Simulation<Serving, Node> {
     batch_run_over(seed, users, asks, kind, LinkConfig::default())
@@ -650,7 +185,7 @@ fn batch_run_over(
     kind: Kind,
     link: LinkConfig,
 ) -> Simulation<Serving, Node> {
-    let mut sim = simulation_over(seed, users, kind, link);
+    let mut sim = market(seed, users, kind, link).unwrap();
     for u in 0..users {
         for k in 0..asks {
             ask(&mut sim, u, 1_000 + k * 30_000 + u as u64 * 7_000);
@@ -660,17 +195,7 @@ fn batch_run_over(
 }
 
 fn user_node(sim: &Simulation<Serving, Node>, i: usize) -> &UserBroker {
-    match sim.node(NodeId(2 + i as u64)) {
-        Some(Node::User(u)) => u,
-        _ => panic!("user {i} is down"),
-    }
-}
-
-/// A user's whole ledger: available, in the provider account, and pending refunds.
-fn ledger_total(sim: &Simulation<Serving, Node>, i: usize) -> u128 {
-    chain(sim)
-        .ledger(&user_key(i).address())
-        .map_or(0, |l| l.total.units())
+    simulation::user(sim, i).expect("user is down")
 }
 
 #[test]
@@ -711,13 +236,12 @@ fn an_honest_batch_provider_is_paid_after_the_window_without_challenges() {
             assert_eq!(user_node(&sim, i).stopped(), None);
             assert_eq!(user_node(&sim, i).watched_batches().count(), 0);
         }
-        match sim.node(PROVIDER_NODE) {
-            Some(Node::Provider(p)) => {
-                assert_eq!(p.open_batches().count(), 0);
-                assert_eq!(p.unsettled_receipts(), 0);
-            }
-            _ => panic!("provider down"),
-        }
+        let p = sim
+            .node(PROVIDER_NODE)
+            .and_then(Node::provider)
+            .expect("provider down");
+        assert_eq!(p.open_batches().count(), 0);
+        assert_eq!(p.unsettled_receipts(), 0);
     });
     // Same seed, same run.
     assert_eq!(run(21).trace_hash(), run(21).trace_hash());
