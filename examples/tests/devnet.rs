@@ -28,11 +28,12 @@ fn quick_devnet_catches_every_fault_and_replays() {
     let a = run(&dir.join("a"), "7");
     assert_eq!(a["passed"], true);
     let lanes = a["lanes"].as_array().unwrap();
-    assert!(lanes.len() >= 3);
+    assert_eq!(lanes.len(), 4, "storage, consensus, serving, committee");
     for lane in lanes {
         assert!(!lane["checks"].as_array().unwrap().is_empty(), "{lane}");
     }
     assert!(dir.join("a").join("storage-mining.svg").exists());
+    assert!(dir.join("a").join("serving-paid.svg").exists());
     // Same seed, same facts and checks (wall times aside).
     let b = run(&dir.join("b"), "7");
     let strip = |v: &serde_json::Value| {

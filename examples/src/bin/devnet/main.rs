@@ -22,6 +22,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 mod committee;
 mod consensus;
 mod report;
+mod serving;
 mod storage;
 
 use report::LaneReport;
@@ -45,9 +46,10 @@ type Lane = fn(u64, bool) -> anyhow::Result<LaneReport>;
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    let lanes: [(&'static str, Lane); 3] = [
+    let lanes: [(&'static str, Lane); 4] = [
         ("storage", storage::run_lane),
         ("consensus", |s, q| Ok(consensus::run_lane(s, q))),
+        ("serving", serving::run_lane),
         ("committee", committee::run_lane),
     ];
     println!(
