@@ -11,27 +11,24 @@
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use k256::ecdsa::{RecoveryId, Signature, VerifyingKey};
 use std::hint::black_box;
-use zg_core::{Amount, H256, Timestamp};
+use zg_core::{Amount, H256, Timestamp, keccak256};
 use zg_serving::batch::{BatchTree, Receipt};
-use zg_serving::eip712::{Domain, SignatureScheme, TeeSettlement};
+use zg_serving::eip712::{SignatureScheme, TeeSettlement};
 use zg_serving::eth::{Address, SecretKey, U256};
-use zg_serving::ledger::{Call, Ledger, LedgerConfig, Limits, Op, ServiceParams, TOKEN};
+use zg_serving::ledger::{Call, Ledger, LedgerConfig, Limits, Op, TOKEN};
 use zg_serving::settlement::{RequestRecord, SettlementItem, requests_hash};
+use zg_serving::simulation::{PROVIDER, domain, genesis, provider_tee, user_key};
 
-fn domain() -> Domain {
-    Domain::new(U256::from(16601u64), Address([0xcc; 20]))
-}
-
-fn item(key: &SecretKey, user: u8, nonce: u64) -> SettlementItem {
+fn item(key: &SecretKey, user: Address, nonce: u64) -> SettlementItem {
     SettlementItem::signed(
         key,
         SignatureScheme::Eip712,
         &domain(),
         TeeSettlement {
-            requests_hash: H256([user; 32]),
+            requests_hash: keccak256(&user.0),
             nonce: U256::from(nonce),
-            provider: Address([0x22; 20]),
-            user: Address([user; 20]),
+            provider: PROVIDER,
+            user,
             total_fee: Amount::new(1_000_000),
         },
     )
@@ -39,8 +36,8 @@ fn item(key: &SecretKey, user: u8, nonce: u64) -> SettlementItem {
 }
 
 fn verification(c: &mut Criterion) {
-    let key = SecretKey::from_seed(b"bench tee");
-    let it = item(&key, 1, 1);
+    let key = provider_tee();
+    let it = item(&key, user_key(0).address(), 1);
     let d = domain();
     let digest = it.message().eip712_digest(&d);
     let sig = Signature::from_slice(&it.signature[..64]).unwrap();
@@ -58,58 +55,15 @@ fn verification(c: &mut Criterion) {
 }
 
 fn settle_batch(c: &mut Criterion) {
-    // A full settleFeesWithTEE of 50 items through the ledger, per item.
-    let key = SecretKey::from_seed(b"bench tee");
-    let owner = Address([0xee; 20]);
-    let provider = Address([0x22; 20]);
-    let mut ledger = Ledger::new(LedgerConfig {
-        owner,
-        domain: domain(),
-        lock_time_secs: 3600,
-        limits: Limits::default(),
-    })
-    .unwrap();
+    // A full settleFeesWithTEE of 50 items through the ledger, per item, over the simulated
+    // market's genesis (50 funded users).
+    let key = provider_tee();
+    let ledger = genesis(&key, 50).unwrap();
     let t = Timestamp::ZERO;
-    let params = ServiceParams {
-        tee_signer: key.address(),
-        ..ServiceParams::default()
-    };
-    ledger
-        .apply(
-            t,
-            &Call::new(provider, Op::AddOrUpdateService { params })
-                .with_value(Amount::new(100 * TOKEN)),
-        )
-        .unwrap();
-    ledger
-        .apply(
-            t,
-            &Call::new(owner, Op::AcknowledgeTeeSignerByOwner { provider }),
-        )
-        .unwrap();
-    for u in 101..=150u8 {
-        let user = Address([u; 20]);
-        ledger
-            .apply(
-                t,
-                &Call::new(user, Op::DepositFund).with_value(Amount::new(10 * TOKEN)),
-            )
-            .unwrap();
-        ledger
-            .apply(
-                t,
-                &Call::new(
-                    user,
-                    Op::TransferFund {
-                        provider,
-                        amount: Amount::new(5 * TOKEN),
-                    },
-                ),
-            )
-            .unwrap();
-    }
-    let items: Vec<SettlementItem> = (101..=150u8).map(|u| item(&key, u, 1)).collect();
-    let call = Call::new(provider, Op::SettleFees { items });
+    let items: Vec<SettlementItem> = (0..50)
+        .map(|i| item(&key, user_key(i).address(), 1))
+        .collect();
+    let call = Call::new(PROVIDER, Op::SettleFees { items });
     let mut g = c.benchmark_group("serving/settle_fees_50");
     g.throughput(Throughput::Elements(50));
     g.bench_function("ledger_apply", |b| {
