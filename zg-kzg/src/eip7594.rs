@@ -115,7 +115,7 @@ impl KzgSettings {
     }
 
     /// The extended evaluations (bit-reversed over the `2n` domain) of a polynomial.
-    fn extend(&self, coeffs: &[Fr]) -> Vec<Fr> {
+    pub(crate) fn extend(&self, coeffs: &[Fr]) -> Vec<Fr> {
         let mut ext = vec![Fr::zero(); 2 * self.size()];
         ext[..coeffs.len()].copy_from_slice(coeffs);
         self.ext_domain.fft_to_brp(&mut ext);
