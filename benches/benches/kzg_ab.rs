@@ -10,8 +10,9 @@
 //! `KZG_AB_THREADS=1 taskset -c 0 cargo bench -p zg-benches --bench kzg_ab`
 //! and with two threads: `KZG_AB_THREADS=2 cargo bench -p zg-benches --bench kzg_ab`.
 //! Environment: `KZG_AB_ROUNDS` (default 15), `KZG_AB_OPS` / `KZG_AB_LIBS` (comma-separated
-//! substrings selecting operations; exact library names: `zg-kzg`, `zg-kzg full`, `c-kzg`,
-//! `c-kzg 8`, `rust_eth_kzg`), `KZG_AB_THREADS` (rayon pool size, default 1).
+//! substrings selecting operations; exact library names: `zg-kzg`, `zg-kzg tables`, `c-kzg`,
+//! `c-kzg tables`, `rust_eth_kzg`, `rust_eth_kzg tables`; "tables" = `Precompute::Full`, c-kzg
+//! precompute 8, `UsePrecomp::Yes { width: 8 }`), `KZG_AB_THREADS` (rayon pool size, default 1).
 
 #![allow(
     clippy::unwrap_used,
@@ -78,16 +79,24 @@ fn main() {
     let ours = pool.install(|| KzgSettings::mainnet_with(Precompute::None).unwrap());
     let ours_load = t.elapsed();
     let t = Instant::now();
-    let ours_full = load("zg-kzg full")
+    let ours_full = load("zg-kzg tables")
         .then(|| pool.install(|| KzgSettings::mainnet_with(Precompute::Full).unwrap()));
     let ours_full_load = t.elapsed();
     let ckzg = c_kzg::KzgSettings::parse_kzg_trusted_setup(SETUP, 0).unwrap();
     let t = Instant::now();
-    let ckzg8 =
-        load("c-kzg 8").then(|| c_kzg::KzgSettings::parse_kzg_trusted_setup(SETUP, 8).unwrap());
+    let ckzg8 = load("c-kzg tables")
+        .then(|| c_kzg::KzgSettings::parse_kzg_trusted_setup(SETUP, 8).unwrap());
     let ckzg8_load = t.elapsed();
-    let t = Instant::now();
     let reth = load("rust_eth_kzg").then(|| {
+        pool.install(|| {
+            rust_eth_kzg::DASContext::new(
+                &rust_eth_kzg::TrustedSetup::default(),
+                rust_eth_kzg::UsePrecomp::No,
+            )
+        })
+    });
+    let t = Instant::now();
+    let reth_tables = load("rust_eth_kzg tables").then(|| {
         pool.install(|| {
             rust_eth_kzg::DASContext::new(
                 &rust_eth_kzg::TrustedSetup::default(),
@@ -97,8 +106,8 @@ fn main() {
     });
     let reth_load = t.elapsed();
     println!(
-        "threads {threads}, rounds {rounds}; loads: zg-kzg none {:.0} ms, full {:.0} ms, \
-         c-kzg 8 {:.0} ms, rust_eth_kzg (precomp 8) {:.0} ms",
+        "threads {threads}, rounds {rounds}; loads: zg-kzg {:.0} ms, zg-kzg tables {:.0} ms, \
+         c-kzg tables {:.0} ms, rust_eth_kzg tables {:.0} ms",
         ours_load.as_secs_f64() * 1e3,
         ours_full_load.as_secs_f64() * 1e3,
         ckzg8_load.as_secs_f64() * 1e3,
@@ -171,6 +180,7 @@ fn main() {
     let of = ours_full.as_ref();
     let c8 = ckzg8.as_ref();
     let r = reth.as_ref();
+    let rt = reth_tables.as_ref();
     let mut ops: Vec<(&'static str, Vec<Job<'_>>)> = Vec::new();
     macro_rules! op {
         ($name:expr, [$(($lib:expr, $cond:expr, $body:expr)),* $(,)?]) => {{
@@ -191,13 +201,13 @@ fn main() {
             ("zg-kzg", true, || {
                 black_box(ours.blob_to_kzg_commitment(&blob).unwrap());
             }),
-            ("zg-kzg full", of.is_some(), || {
+            ("zg-kzg tables", of.is_some(), || {
                 black_box(of.unwrap().blob_to_kzg_commitment(&blob).unwrap());
             }),
             ("c-kzg", true, || {
                 black_box(ckzg.blob_to_kzg_commitment(&cblob).unwrap());
             }),
-            ("c-kzg 8", c8.is_some(), || {
+            ("c-kzg tables", c8.is_some(), || {
                 black_box(c8.unwrap().blob_to_kzg_commitment(&cblob).unwrap());
             }),
             ("rust_eth_kzg", r.is_some(), || {
@@ -211,13 +221,13 @@ fn main() {
             ("zg-kzg", true, || {
                 black_box(ours.compute_kzg_proof(&blob, &z).unwrap());
             }),
-            ("zg-kzg full", of.is_some(), || {
+            ("zg-kzg tables", of.is_some(), || {
                 black_box(of.unwrap().compute_kzg_proof(&blob, &z).unwrap());
             }),
             ("c-kzg", true, || {
                 black_box(ckzg.compute_kzg_proof(&cblob, &cz).unwrap());
             }),
-            ("c-kzg 8", c8.is_some(), || {
+            ("c-kzg tables", c8.is_some(), || {
                 black_box(c8.unwrap().compute_kzg_proof(&cblob, &cz).unwrap());
             }),
             ("rust_eth_kzg", r.is_some(), || {
@@ -231,7 +241,7 @@ fn main() {
             ("zg-kzg", true, || {
                 black_box(ours.compute_blob_kzg_proof(&blob, &commitment).unwrap());
             }),
-            ("zg-kzg full", of.is_some(), || {
+            ("zg-kzg tables", of.is_some(), || {
                 black_box(
                     of.unwrap()
                         .compute_blob_kzg_proof(&blob, &commitment)
@@ -241,7 +251,7 @@ fn main() {
             ("c-kzg", true, || {
                 black_box(ckzg.compute_blob_kzg_proof(&cblob, &ccommitment).unwrap());
             }),
-            ("c-kzg 8", c8.is_some(), || {
+            ("c-kzg tables", c8.is_some(), || {
                 black_box(
                     c8.unwrap()
                         .compute_blob_kzg_proof(&cblob, &ccommitment)
@@ -337,17 +347,20 @@ fn main() {
             ("zg-kzg", true, || {
                 black_box(ours.compute_cells_and_kzg_proofs(&blob).unwrap());
             }),
-            ("zg-kzg full", of.is_some(), || {
+            ("zg-kzg tables", of.is_some(), || {
                 black_box(of.unwrap().compute_cells_and_kzg_proofs(&blob).unwrap());
             }),
             ("c-kzg", true, || {
                 black_box(ckzg.compute_cells_and_kzg_proofs(&cblob).unwrap());
             }),
-            ("c-kzg 8", c8.is_some(), || {
+            ("c-kzg tables", c8.is_some(), || {
                 black_box(c8.unwrap().compute_cells_and_kzg_proofs(&cblob).unwrap());
             }),
             ("rust_eth_kzg", r.is_some(), || {
                 black_box(r.unwrap().compute_cells_and_kzg_proofs(rblob).unwrap());
+            }),
+            ("rust_eth_kzg tables", rt.is_some(), || {
+                black_box(rt.unwrap().compute_cells_and_kzg_proofs(rblob).unwrap());
             }),
         ]
     );
@@ -357,7 +370,7 @@ fn main() {
             ("zg-kzg", true, || {
                 black_box(ours.recover_cells_and_kzg_proofs(&half, &ocells).unwrap());
             }),
-            ("zg-kzg full", of.is_some(), || {
+            ("zg-kzg tables", of.is_some(), || {
                 black_box(
                     of.unwrap()
                         .recover_cells_and_kzg_proofs(&half, &ocells)
@@ -367,7 +380,7 @@ fn main() {
             ("c-kzg", true, || {
                 black_box(ckzg.recover_cells_and_kzg_proofs(&half, &tcells).unwrap());
             }),
-            ("c-kzg 8", c8.is_some(), || {
+            ("c-kzg tables", c8.is_some(), || {
                 black_box(
                     c8.unwrap()
                         .recover_cells_and_kzg_proofs(&half, &tcells)
@@ -377,6 +390,13 @@ fn main() {
             ("rust_eth_kzg", r.is_some(), || {
                 black_box(
                     r.unwrap()
+                        .recover_cells_and_kzg_proofs(half.clone(), rcells.clone())
+                        .unwrap(),
+                );
+            }),
+            ("rust_eth_kzg tables", rt.is_some(), || {
+                black_box(
+                    rt.unwrap()
                         .recover_cells_and_kzg_proofs(half.clone(), rcells.clone())
                         .unwrap(),
                 );
