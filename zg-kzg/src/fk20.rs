@@ -49,6 +49,9 @@ pub struct CosetProver {
     dom_m: Domain,
     /// Optional fixed-base table over `xfft` ([`crate::Precompute::Full`]).
     table: Option<FixedBaseTable>,
+    /// `2^64 xfft[i]`, built on the first proof without a table: it splits the MSM scalars
+    /// into 64-bit quarters (see [`crate::msm::msm_groups`]).
+    shifted: std::sync::OnceLock<Vec<G1Affine>>,
 }
 
 impl CosetProver {
@@ -97,6 +100,7 @@ impl CosetProver {
             xfft,
             dom_m,
             table,
+            shifted: std::sync::OnceLock::new(),
         })
     }
 
@@ -150,7 +154,12 @@ impl CosetProver {
         // H_j = sum_v FFT(XR_v)_j * FFT(B_v)_j: m MSMs of size l.
         let mut h = match &self.table {
             Some(t) => t.msm_groups(&scalars, l),
-            None => crate::msm::msm_groups(&self.xfft, &scalars, l),
+            None => {
+                let shifted = self
+                    .shifted
+                    .get_or_init(|| crate::msm::shift_bases(&self.xfft));
+                crate::msm::msm_groups(&self.xfft, Some(shifted), &scalars, l)
+            }
         };
         // C = IFFT(H) (1/m already applied); h_i = C[k + i].
         self.dom_m.ifft_from_brp_unscaled(&mut h);

@@ -486,52 +486,81 @@ fn signed_digits_128(mut v: u128, c: u32, out: &mut [i32]) {
     }
 }
 
-/// An MSM in GLV form: points `P_i` and `-phi(P_i)` interleaved, with their 128-bit scalars.
+/// An MSM in GLV form: every base `P_i` becomes `ways` points with scalars below `2^bits`:
+/// `P_i, -phi(P_i)` (two ways, 128 bits), and with [`SHIFT`]ed bases `2^64 P_i` also
+/// `2^64 P_i, -phi(2^64 P_i)` (four ways, 64 bits). Point `ways*i + j` belongs to base `i`.
 struct GlvInput {
     points: Vec<G1Affine>,
     scalars: Vec<u128>,
+    ways: usize,
+    bits: usize,
 }
 
-fn glv_input(bases: &[G1Affine], scalars: &[Fr]) -> GlvInput {
+/// The shift of the optional second set of bases: `2^SHIFT P_i`.
+pub(crate) const SHIFT: u32 = 64;
+
+/// `-phi(P) = (beta x, -y)`, which is `z^2 P` ([`GLV_D`]).
+#[inline(always)]
+fn neg_phi(p: &G1Affine, beta: &Fq) -> G1Affine {
+    if p.is_zero() {
+        *p
+    } else {
+        G1Affine::new_unchecked(p.x * beta, -p.y)
+    }
+}
+
+fn glv_input(bases: &[G1Affine], shifted: Option<&[G1Affine]>, scalars: &[Fr]) -> GlvInput {
     let beta = <G1Config as GLVConfig>::ENDO_COEFFS[0];
-    let one = |(b, s): (&G1Affine, &Fr)| {
+    let ways = if shifted.is_some() { 4 } else { 2 };
+    let one = |i: usize| -> ([G1Affine; 4], [u128; 4]) {
+        let (b, s) = (&bases[i], &scalars[i]);
         let (r, q) = glv_split(s);
-        let phi = if b.is_zero() {
-            *b
-        } else {
-            G1Affine::new_unchecked(b.x * beta, -b.y)
-        };
-        ([*b, phi], [r, q])
+        match shifted {
+            None => ([*b, neg_phi(b, &beta), *b, *b], [r, q, 0, 0]),
+            Some(sh) => {
+                let low = u128::from(u64::MAX);
+                (
+                    [*b, neg_phi(b, &beta), sh[i], neg_phi(&sh[i], &beta)],
+                    [r & low, q & low, r >> SHIFT, q >> SHIFT],
+                )
+            }
+        }
     };
+    let n = bases.len().min(scalars.len());
     #[cfg(feature = "parallel")]
-    let pairs: Vec<([G1Affine; 2], [u128; 2])> = {
+    let parts: Vec<([G1Affine; 4], [u128; 4])> = {
         use rayon::prelude::*;
-        bases.par_iter().zip(scalars).map(one).collect()
+        (0..n).into_par_iter().map(one).collect()
     };
     #[cfg(not(feature = "parallel"))]
-    let pairs: Vec<([G1Affine; 2], [u128; 2])> = bases.iter().zip(scalars).map(one).collect();
+    let parts: Vec<([G1Affine; 4], [u128; 4])> = (0..n).map(one).collect();
     let mut input = GlvInput {
-        points: Vec::with_capacity(2 * pairs.len()),
-        scalars: Vec::with_capacity(2 * pairs.len()),
+        points: Vec::with_capacity(ways * n),
+        scalars: Vec::with_capacity(ways * n),
+        ways,
+        bits: if ways == 4 { SHIFT as usize } else { 128 },
     };
-    for (p, s) in pairs {
-        input.points.extend_from_slice(&p);
-        input.scalars.extend_from_slice(&s);
+    for (p, s) in parts {
+        input.points.extend_from_slice(&p[..ways]);
+        input.scalars.extend_from_slice(&s[..ways]);
     }
     input
 }
 
-/// Bit width of the GLV scalars; one more bit for the signed digits' carry.
-const GLV_DIGIT_BITS: usize = 129;
+/// Number of signed `c`-bit digits for scalars below `2^bits` (one more bit for the carry).
+fn num_windows(bits: usize, c: u32) -> usize {
+    (bits + 1).div_ceil(c as usize)
+}
 
-/// Window width for many MSMs of `n` (GLV) points each, by a cost model counted in batched affine
-/// additions: bucket accumulation (entries minus occupied buckets), the weighted bucket sums
-/// (two additions per bucket, each measured at about 1.3 accumulation additions) and the
-/// per-window doublings and additions of the final Horner pass. It picks 5 bits for FK20's
-/// groups and 10 for a blob commitment, the measured optima.
-fn window_bits(n: usize) -> u32 {
+/// Window width for many MSMs of `n` points each with scalars below `2^bits`, by a cost model
+/// counted in batched affine additions: bucket accumulation (entries minus occupied buckets),
+/// the weighted bucket sums (two additions per bucket, each measured at about 1.3 accumulation
+/// additions) and the per-window doublings and additions of the final Horner pass. It picks
+/// 5 bits for FK20's groups (128 points of 128 bits) and 10 for a blob commitment (8192 points
+/// of 128 bits), the measured optima.
+fn window_bits(n: usize, bits: usize) -> u32 {
     let cost = |c: u32| -> f64 {
-        let windows = GLV_DIGIT_BITS.div_ceil(c as usize) as f64;
+        let windows = num_windows(bits, c) as f64;
         let buckets = f64::from(1u32 << (c - 1));
         let n = n as f64;
         let entries = n * (1.0 - 1.0 / f64::from(1u32 << c));
@@ -543,7 +572,7 @@ fn window_bits(n: usize) -> u32 {
         .unwrap_or(8)
 }
 
-/// For each group `g` in `groups` (GLV points `g*group .. (g+1)*group`) and the windows in
+/// For each group `g` in `groups` (input points `g*group .. (g+1)*group`) and the windows in
 /// `windows`: `sum_{w in windows} 2^(c*w) * (window w's digit-weighted sum of the group)`.
 fn msm_core(
     input: &GlvInput,
@@ -552,7 +581,7 @@ fn msm_core(
     windows: core::ops::Range<usize>,
     c: u32,
 ) -> Vec<G1Projective> {
-    let total_windows = GLV_DIGIT_BITS.div_ceil(c as usize);
+    let total_windows = num_windows(input.bits, c);
     let half = 1usize << (c - 1);
     let nw = windows.len();
     let n = input.points.len();
@@ -599,7 +628,7 @@ pub(crate) fn msm(bases: &[G1Affine], scalars: &[Fr]) -> G1Projective {
     bases[..n]
         .chunks(MAX_CHUNK)
         .zip(scalars[..n].chunks(MAX_CHUNK))
-        .map(|(b, s)| msm_groups(b, s, n).pop().unwrap_or_default())
+        .map(|(b, s)| msm_groups(b, None, s, n).pop().unwrap_or_default())
         .sum()
 }
 
@@ -607,15 +636,26 @@ pub(crate) fn msm(bases: &[G1Affine], scalars: &[Fr]) -> G1Projective {
 /// `j*group .. (j+1)*group` (the last group may be shorter). At most [`MAX_CHUNK`] points.
 ///
 /// Scalars are split by GLV ([`glv_split`]) into two 128-bit halves, which halves the windows,
-/// so the weighted bucket sums and the doublings; with the `parallel` feature the groups (or,
-/// for fewer groups than threads, the windows) are shared out between the pool's threads.
-pub(crate) fn msm_groups(bases: &[G1Affine], scalars: &[Fr], group: usize) -> Vec<G1Projective> {
-    let n = bases.len().min(scalars.len()).min(MAX_CHUNK);
+/// so the weighted bucket sums and the doublings. With `shifted[i] = 2^64 bases[i]` (see
+/// [`shift_bases`]) each half is split again into 64-bit quarters, halving them once more.
+/// With the `parallel` feature the groups (or, for fewer groups than threads, the windows) are
+/// shared out between the pool's threads.
+pub(crate) fn msm_groups(
+    bases: &[G1Affine],
+    shifted: Option<&[G1Affine]>,
+    scalars: &[Fr],
+    group: usize,
+) -> Vec<G1Projective> {
+    let mut n = bases.len().min(scalars.len()).min(MAX_CHUNK);
+    if let Some(sh) = shifted {
+        n = n.min(sh.len());
+    }
     let group = group.max(1);
     let groups = n.div_ceil(group);
-    let input = glv_input(&bases[..n], &scalars[..n]);
-    let c = window_bits(2 * group.min(n));
-    let windows = GLV_DIGIT_BITS.div_ceil(c as usize);
+    let input = glv_input(&bases[..n], shifted, &scalars[..n]);
+    let ways = input.ways;
+    let c = window_bits(ways * group.min(n), input.bits);
+    let windows = num_windows(input.bits, c);
     #[cfg(feature = "parallel")]
     {
         use rayon::prelude::*;
@@ -626,7 +666,10 @@ pub(crate) fn msm_groups(bases: &[G1Affine], scalars: &[Fr], group: usize) -> Ve
                 .step_by(per)
                 .collect::<Vec<_>>()
                 .par_iter()
-                .map(|&g0| msm_core(&input, 2 * group, g0..(g0 + per).min(groups), 0..windows, c))
+                .map(|&g0| {
+                    let gs = g0..(g0 + per).min(groups);
+                    msm_core(&input, ways * group, gs, 0..windows, c)
+                })
                 .collect();
             return parts.concat();
         }
@@ -636,14 +679,37 @@ pub(crate) fn msm_groups(bases: &[G1Affine], scalars: &[Fr], group: usize) -> Ve
                 .step_by(per)
                 .collect::<Vec<_>>()
                 .par_iter()
-                .map(|&w0| msm_core(&input, 2 * group, 0..groups, w0..(w0 + per).min(windows), c))
+                .map(|&w0| {
+                    let ws = w0..(w0 + per).min(windows);
+                    msm_core(&input, ways * group, 0..groups, ws, c)
+                })
                 .reduce(
                     || vec![G1Projective::zero(); groups],
                     |a, b| a.iter().zip(&b).map(|(x, y)| *x + y).collect(),
                 );
         }
     }
-    msm_core(&input, 2 * group, 0..groups, 0..windows, c)
+    msm_core(&input, ways * group, 0..groups, 0..windows, c)
+}
+
+/// `2^SHIFT P_i` for every base ([`SHIFT`] batched affine doublings, in parallel with the
+/// `parallel` feature), the second base set of [`msm_groups`].
+pub(crate) fn shift_bases(bases: &[G1Affine]) -> Vec<G1Affine> {
+    let run = |chunk: &[G1Affine]| -> Vec<G1Affine> {
+        let mut cur = chunk.to_vec();
+        for _ in 0..SHIFT {
+            batch_double(&mut cur);
+        }
+        cur
+    };
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        let per = bases.len().div_ceil(rayon::current_num_threads()).max(1);
+        bases.par_chunks(per).flat_map_iter(run).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    run(bases)
 }
 
 /// Precomputed `2^(c·w) P_i` for fixed bases `P_i`: MSMs against these bases skip the
@@ -872,13 +938,14 @@ mod tests {
 
     #[test]
     fn window_choice_is_sane() {
-        assert!((4..=7).contains(&window_bits(128)), "{}", window_bits(128));
-        assert!(
-            (10..=12).contains(&window_bits(8192)),
-            "{}",
-            window_bits(8192)
-        );
-        assert!(window_bits(2) >= 2);
+        // The measured optima (FK20 groups, blob commitments).
+        assert_eq!(window_bits(128, 128), 5);
+        assert_eq!(window_bits(8192, 128), 10);
+        for n in [1usize, 2, 3, 64, 256, 1 << 20] {
+            for bits in [64usize, 128] {
+                assert!((2..=16).contains(&window_bits(n, bits)));
+            }
+        }
     }
 
     #[test]
@@ -950,6 +1017,7 @@ mod tests {
             .collect();
         let scalars: Vec<Fr> = (0..200).map(|_| random_fr(&mut rng)).collect();
         let table = FixedBaseTable::new(&bases, 7);
+        let shifted = shift_bases(&bases);
         let want_groups: Vec<G1Projective> = bases
             .chunks(24)
             .zip(scalars.chunks(24))
@@ -963,7 +1031,16 @@ mod tests {
                 .build()
                 .unwrap();
             pool.install(|| {
-                assert_eq!(msm_groups(&bases, &scalars, 24), want_groups, "{threads}");
+                assert_eq!(
+                    msm_groups(&bases, None, &scalars, 24),
+                    want_groups,
+                    "{threads}"
+                );
+                assert_eq!(
+                    msm_groups(&bases, Some(&shifted), &scalars, 24),
+                    want_groups,
+                    "{threads}"
+                );
                 assert_eq!(msm(&bases, &scalars), want_all, "{threads}");
                 assert_eq!(table.msm_groups(&scalars, 24), want_groups, "{threads}");
                 assert_eq!(table.msm(&scalars), want_all, "{threads}");
@@ -989,11 +1066,18 @@ mod tests {
         let scalars: Vec<Fr> = (0..96).map(|_| random_fr(&mut rng)).collect();
         let t = FixedBaseTable::new(&bases, 6);
         let got = t.msm_groups(&scalars, 32);
-        let var = msm_groups(&bases, &scalars, 32);
+        let var = msm_groups(&bases, None, &scalars, 32);
+        let shifted = shift_bases(&bases);
+        assert_eq!(
+            shifted[5],
+            (bases[5] * Fr::from(2u64).pow([u64::from(SHIFT)])).into_affine()
+        );
+        let var4 = msm_groups(&bases, Some(&shifted), &scalars, 32);
         for j in 0..3 {
             let want = naive(&bases[32 * j..32 * (j + 1)], &scalars[32 * j..32 * (j + 1)]);
             assert_eq!(got[j], want);
             assert_eq!(var[j], want);
+            assert_eq!(var4[j], want);
         }
         assert!(t.size_bytes() > 0);
     }
