@@ -487,17 +487,16 @@ fn signed_digits_128(mut v: u128, c: u32, out: &mut [i32]) {
 }
 
 /// An MSM in GLV form: every base `P_i` becomes `ways` points with scalars below `2^bits`:
-/// `P_i, -phi(P_i)` (two ways, 128 bits), and with [`SHIFT`]ed bases `2^64 P_i` also
-/// `2^64 P_i, -phi(2^64 P_i)` (four ways, 64 bits). Point `ways*i + j` belongs to base `i`.
+/// `P_i, -phi(P_i)` (two ways, 128 bits), and with `t` shifted base sets `2^(k s) P_i`,
+/// `s = ceil(128 / (t+1))` ([`piece_bits`]), also those and their `-phi` images (`2 (t+1)`
+/// ways, `s` bits).
+/// Point `ways*i + j` belongs to base `i`.
 struct GlvInput {
     points: Vec<G1Affine>,
     scalars: Vec<u128>,
     ways: usize,
     bits: usize,
 }
-
-/// The shift of the optional second set of bases: `2^SHIFT P_i`.
-pub(crate) const SHIFT: u32 = 64;
 
 /// `-phi(P) = (beta x, -y)`, which is `z^2 P` ([`GLV_D`]).
 #[inline(always)]
@@ -509,41 +508,55 @@ fn neg_phi(p: &G1Affine, beta: &Fq) -> G1Affine {
     }
 }
 
-fn glv_input(bases: &[G1Affine], shifted: Option<&[G1Affine]>, scalars: &[Fr]) -> GlvInput {
+/// Bits per piece when the GLV halves (below `2^128`) are cut into `pieces` pieces: rounded
+/// up, so that the pieces always cover all 128 bits (`3` pieces are 43 bits, not 42).
+fn piece_bits(pieces: usize) -> usize {
+    128usize.div_ceil(pieces.max(1))
+}
+
+fn glv_input(bases: &[G1Affine], shifted: &[Vec<G1Affine>], scalars: &[Fr]) -> GlvInput {
     let beta = <G1Config as GLVConfig>::ENDO_COEFFS[0];
-    let ways = if shifted.is_some() { 4 } else { 2 };
-    let one = |i: usize| -> ([G1Affine; 4], [u128; 4]) {
-        let (b, s) = (&bases[i], &scalars[i]);
-        let (r, q) = glv_split(s);
-        match shifted {
-            None => ([*b, neg_phi(b, &beta), *b, *b], [r, q, 0, 0]),
-            Some(sh) => {
-                let low = u128::from(u64::MAX);
-                (
-                    [*b, neg_phi(b, &beta), sh[i], neg_phi(&sh[i], &beta)],
-                    [r & low, q & low, r >> SHIFT, q >> SHIFT],
-                )
-            }
+    let pieces = shifted.len() + 1;
+    let bits = piece_bits(pieces);
+    let ways = 2 * pieces;
+    let mask = u128::MAX >> (128 - bits);
+    let n = bases.len().min(scalars.len());
+    let mut input = GlvInput {
+        points: vec![G1Affine::zero(); ways * n],
+        scalars: vec![0; ways * n],
+        ways,
+        bits,
+    };
+    // Base `i` fills `ways` consecutive slots: for piece `k`, `2^(k bits) P_i` with bits
+    // `k bits ..` of `r` and its `-phi` image with the same bits of `q`.
+    let one = |(i, (pts, ks)): (usize, (&mut [G1Affine], &mut [u128]))| {
+        let (r, q) = glv_split(&scalars[i]);
+        for k in 0..pieces {
+            let p = if k == 0 { bases[i] } else { shifted[k - 1][i] };
+            let shift = u32::try_from(bits * k).unwrap_or(u32::MAX);
+            pts[2 * k] = p;
+            pts[2 * k + 1] = neg_phi(&p, &beta);
+            ks[2 * k] = r.checked_shr(shift).unwrap_or(0) & mask;
+            ks[2 * k + 1] = q.checked_shr(shift).unwrap_or(0) & mask;
         }
     };
-    let n = bases.len().min(scalars.len());
     #[cfg(feature = "parallel")]
-    let parts: Vec<([G1Affine; 4], [u128; 4])> = {
+    {
         use rayon::prelude::*;
-        (0..n).into_par_iter().map(one).collect()
-    };
-    #[cfg(not(feature = "parallel"))]
-    let parts: Vec<([G1Affine; 4], [u128; 4])> = (0..n).map(one).collect();
-    let mut input = GlvInput {
-        points: Vec::with_capacity(ways * n),
-        scalars: Vec::with_capacity(ways * n),
-        ways,
-        bits: if ways == 4 { SHIFT as usize } else { 128 },
-    };
-    for (p, s) in parts {
-        input.points.extend_from_slice(&p[..ways]);
-        input.scalars.extend_from_slice(&s[..ways]);
+        input
+            .points
+            .par_chunks_mut(ways)
+            .zip(input.scalars.par_chunks_mut(ways))
+            .enumerate()
+            .for_each(one);
     }
+    #[cfg(not(feature = "parallel"))]
+    input
+        .points
+        .chunks_mut(ways)
+        .zip(input.scalars.chunks_mut(ways))
+        .enumerate()
+        .for_each(one);
     input
 }
 
@@ -628,7 +641,7 @@ pub(crate) fn msm(bases: &[G1Affine], scalars: &[Fr]) -> G1Projective {
     bases[..n]
         .chunks(MAX_CHUNK)
         .zip(scalars[..n].chunks(MAX_CHUNK))
-        .map(|(b, s)| msm_groups(b, None, s, n).pop().unwrap_or_default())
+        .map(|(b, s)| msm_groups(b, &[], s, n).pop().unwrap_or_default())
         .sum()
 }
 
@@ -636,18 +649,19 @@ pub(crate) fn msm(bases: &[G1Affine], scalars: &[Fr]) -> G1Projective {
 /// `j*group .. (j+1)*group` (the last group may be shorter). At most [`MAX_CHUNK`] points.
 ///
 /// Scalars are split by GLV ([`glv_split`]) into two 128-bit halves, which halves the windows,
-/// so the weighted bucket sums and the doublings. With `shifted[i] = 2^64 bases[i]` (see
-/// [`shift_bases`]) each half is split again into 64-bit quarters, halving them once more.
+/// so the weighted bucket sums and the doublings. With `t` shifted base sets
+/// `shifted[k-1][i] = 2^(k s) bases[i]` (see [`shift_bases`]) each half is split again into
+/// `t + 1` pieces of `s = ceil(128 / (t + 1))` bits, dividing the windows once more.
 /// With the `parallel` feature the groups (or, for fewer groups than threads, the windows) are
 /// shared out between the pool's threads.
 pub(crate) fn msm_groups(
     bases: &[G1Affine],
-    shifted: Option<&[G1Affine]>,
+    shifted: &[Vec<G1Affine>],
     scalars: &[Fr],
     group: usize,
 ) -> Vec<G1Projective> {
     let mut n = bases.len().min(scalars.len()).min(MAX_CHUNK);
-    if let Some(sh) = shifted {
+    for sh in shifted {
         n = n.min(sh.len());
     }
     let group = group.max(1);
@@ -692,24 +706,33 @@ pub(crate) fn msm_groups(
     msm_core(&input, ways * group, 0..groups, 0..windows, c)
 }
 
-/// `2^SHIFT P_i` for every base ([`SHIFT`] batched affine doublings, in parallel with the
-/// `parallel` feature), the second base set of [`msm_groups`].
-pub(crate) fn shift_bases(bases: &[G1Affine]) -> Vec<G1Affine> {
-    let run = |chunk: &[G1Affine]| -> Vec<G1Affine> {
+/// `[2^s P_i, 2^(2s) P_i, ..., 2^(t s) P_i]` with `s = ceil(128 / (t + 1))` (`t * s` batched
+/// affine doublings per base, in parallel with the `parallel` feature): the shifted base sets
+/// of [`msm_groups`].
+pub(crate) fn shift_bases(bases: &[G1Affine], t: usize) -> Vec<Vec<G1Affine>> {
+    let s = piece_bits(t + 1);
+    let run = |chunk: &[G1Affine]| -> Vec<Vec<G1Affine>> {
         let mut cur = chunk.to_vec();
-        for _ in 0..SHIFT {
-            batch_double(&mut cur);
+        let mut out = Vec::with_capacity(t);
+        for _ in 0..t {
+            for _ in 0..s {
+                batch_double(&mut cur);
+            }
+            out.push(cur.clone());
         }
-        cur
+        out
     };
     #[cfg(feature = "parallel")]
-    {
+    let parts: Vec<Vec<Vec<G1Affine>>> = {
         use rayon::prelude::*;
         let per = bases.len().div_ceil(rayon::current_num_threads()).max(1);
-        bases.par_chunks(per).flat_map_iter(run).collect()
-    }
+        bases.par_chunks(per).map(run).collect()
+    };
     #[cfg(not(feature = "parallel"))]
-    run(bases)
+    let parts = [run(bases)];
+    (0..t)
+        .map(|k| parts.iter().flat_map(|p| p[k].iter().copied()).collect())
+        .collect()
 }
 
 /// Precomputed `2^(c·w) P_i` for fixed bases `P_i`: MSMs against these bases skip the
@@ -1017,7 +1040,7 @@ mod tests {
             .collect();
         let scalars: Vec<Fr> = (0..200).map(|_| random_fr(&mut rng)).collect();
         let table = FixedBaseTable::new(&bases, 7);
-        let shifted = shift_bases(&bases);
+        let shifted = [shift_bases(&bases, 1), shift_bases(&bases, 3)];
         let want_groups: Vec<G1Projective> = bases
             .chunks(24)
             .zip(scalars.chunks(24))
@@ -1032,15 +1055,17 @@ mod tests {
                 .unwrap();
             pool.install(|| {
                 assert_eq!(
-                    msm_groups(&bases, None, &scalars, 24),
+                    msm_groups(&bases, &[], &scalars, 24),
                     want_groups,
                     "{threads}"
                 );
-                assert_eq!(
-                    msm_groups(&bases, Some(&shifted), &scalars, 24),
-                    want_groups,
-                    "{threads}"
-                );
+                for sh in &shifted {
+                    assert_eq!(
+                        msm_groups(&bases, sh, &scalars, 24),
+                        want_groups,
+                        "{threads}"
+                    );
+                }
                 assert_eq!(msm(&bases, &scalars), want_all, "{threads}");
                 assert_eq!(table.msm_groups(&scalars, 24), want_groups, "{threads}");
                 assert_eq!(table.msm(&scalars), want_all, "{threads}");
@@ -1063,21 +1088,31 @@ mod tests {
         let bases: Vec<G1Affine> = (0..96)
             .map(|_| (g * random_fr(&mut rng)).into_affine())
             .collect();
-        let scalars: Vec<Fr> = (0..96).map(|_| random_fr(&mut rng)).collect();
+        let mut scalars: Vec<Fr> = (0..96).map(|_| random_fr(&mut rng)).collect();
+        // -1 and -2 have the largest GLV halves (`q = D - 1`, `r = D - 1`), both using bit 127:
+        // the pieces must cover it whatever their count.
+        scalars[3] = -Fr::from(1u64);
+        scalars[4] = -Fr::from(2u64);
+        scalars[40] = Fr::zero();
+        scalars[70] = -Fr::from(2u64);
         let t = FixedBaseTable::new(&bases, 6);
         let got = t.msm_groups(&scalars, 32);
-        let var = msm_groups(&bases, None, &scalars, 32);
-        let shifted = shift_bases(&bases);
-        assert_eq!(
-            shifted[5],
-            (bases[5] * Fr::from(2u64).pow([u64::from(SHIFT)])).into_affine()
-        );
-        let var4 = msm_groups(&bases, Some(&shifted), &scalars, 32);
-        for j in 0..3 {
-            let want = naive(&bases[32 * j..32 * (j + 1)], &scalars[32 * j..32 * (j + 1)]);
-            assert_eq!(got[j], want);
-            assert_eq!(var[j], want);
-            assert_eq!(var4[j], want);
+        let var = msm_groups(&bases, &[], &scalars, 32);
+        for sets in [1usize, 2, 3, 4, 7] {
+            let shifted = shift_bases(&bases, sets);
+            assert_eq!(shifted.len(), sets);
+            let s = piece_bits(sets + 1) as u64;
+            for (k, sh) in shifted.iter().enumerate() {
+                let e = s * (k as u64 + 1);
+                assert_eq!(sh[5], (bases[5] * Fr::from(2u64).pow([e])).into_affine());
+            }
+            let split = msm_groups(&bases, &shifted, &scalars, 32);
+            for j in 0..3 {
+                let want = naive(&bases[32 * j..32 * (j + 1)], &scalars[32 * j..32 * (j + 1)]);
+                assert_eq!(got[j], want);
+                assert_eq!(var[j], want);
+                assert_eq!(split[j], want, "{sets} shifted sets, group {j}");
+            }
         }
         assert!(t.size_bytes() > 0);
     }
