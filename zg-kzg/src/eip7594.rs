@@ -142,8 +142,12 @@ impl KzgSettings {
         coeffs: &[Fr],
     ) -> Result<(Cells, CellProofs), Error> {
         let prover = self.require_eip7594()?;
-        let cells = evals_to_cells(&self.extend(coeffs));
-        let proofs = prover.prove_all(coeffs)?;
+        let cells = || evals_to_cells(&self.extend(coeffs));
+        #[cfg(feature = "parallel")]
+        let (cells, proofs) = rayon::join(cells, || prover.prove_all(coeffs));
+        #[cfg(not(feature = "parallel"))]
+        let (cells, proofs) = (cells(), prover.prove_all(coeffs));
+        let proofs = proofs?;
         let proofs: Vec<KzgProof> = proofs.iter().map(|p| KzgProof(g1_to_bytes(p))).collect();
         Ok((cells, boxed_array(proofs)))
     }
