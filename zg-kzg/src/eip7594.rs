@@ -115,7 +115,7 @@ impl KzgSettings {
     }
 
     /// The extended evaluations (bit-reversed over the `2n` domain) of a polynomial.
-    fn extend(&self, coeffs: &[Fr]) -> Vec<Fr> {
+    pub(crate) fn extend(&self, coeffs: &[Fr]) -> Vec<Fr> {
         let mut ext = vec![Fr::zero(); 2 * self.size()];
         ext[..coeffs.len()].copy_from_slice(coeffs);
         self.ext_domain.fft_to_brp(&mut ext);
@@ -142,8 +142,12 @@ impl KzgSettings {
         coeffs: &[Fr],
     ) -> Result<(Cells, CellProofs), Error> {
         let prover = self.require_eip7594()?;
-        let cells = evals_to_cells(&self.extend(coeffs));
-        let proofs = prover.prove_all(coeffs)?;
+        let cells = || evals_to_cells(&self.extend(coeffs));
+        #[cfg(feature = "parallel")]
+        let (cells, proofs) = rayon::join(cells, || prover.prove_all(coeffs));
+        #[cfg(not(feature = "parallel"))]
+        let (cells, proofs) = (cells(), prover.prove_all(coeffs));
+        let proofs = proofs?;
         let proofs: Vec<KzgProof> = proofs.iter().map(|p| KzgProof(g1_to_bytes(p))).collect();
         Ok((cells, boxed_array(proofs)))
     }

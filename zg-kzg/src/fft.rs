@@ -20,6 +20,15 @@ pub(crate) trait FftElem: Copy + Send + Sync {
     fn sub(&self, other: &Self) -> Self;
     /// `self * w`
     fn scale(&self, w: &Fr) -> Self;
+    /// `v[pos] *= twiddles[t]` for every `(pos, t)` of `at`. Points override it to batch the
+    /// costly scalar multiplications of one butterfly stage.
+    fn scale_at(v: &mut [Self], at: &[(usize, usize)], twiddles: &[Fr]) {
+        for &(pos, t) in at {
+            v[pos] = v[pos].scale(&twiddles[t]);
+        }
+    }
+    /// Whether [`FftElem::scale_at`] is worth gathering a stage's products for.
+    const BATCHED: bool = false;
 }
 
 impl FftElem for Fr {
@@ -47,6 +56,14 @@ impl FftElem for G1Projective {
     fn scale(&self, w: &Fr) -> Self {
         crate::msm::mul(self, w)
     }
+    fn scale_at(v: &mut [Self], at: &[(usize, usize)], twiddles: &[Fr]) {
+        let points: Vec<G1Projective> = at.iter().map(|&(pos, _)| v[pos]).collect();
+        let scalars: Vec<Fr> = at.iter().map(|&(_, t)| twiddles[t]).collect();
+        for (&(pos, _), p) in at.iter().zip(crate::msm::mul_many(&points, &scalars)) {
+            v[pos] = p;
+        }
+    }
+    const BATCHED: bool = true;
 }
 
 /// The multiplicative subgroup of order `size` (a power of two) with its twiddle tables.
@@ -117,11 +134,32 @@ impl Domain {
     }
 }
 
+/// The non-trivial twiddle products of one stage: `(position in hi half, twiddle index)`.
+fn stage_products(n: usize, half: usize) -> Vec<(usize, usize)> {
+    let stride = n / (2 * half);
+    (0..n / (2 * half))
+        .flat_map(|b| (1..half).map(move |j| (b * 2 * half + half + j, j * stride)))
+        .collect()
+}
+
 /// Gentleman–Sande butterflies: natural-order input, bit-reversed output.
 fn dif<T: FftElem>(v: &mut [T], twiddles: &[Fr]) {
     let n = v.len();
     let mut half = n / 2;
     while half >= 1 {
+        if T::BATCHED {
+            for block in v.chunks_exact_mut(2 * half) {
+                let (lo, hi) = block.split_at_mut(half);
+                for (a, b) in lo.iter_mut().zip(hi.iter_mut()) {
+                    let (x, y) = (*a, *b);
+                    *a = x.add(&y);
+                    *b = x.sub(&y);
+                }
+            }
+            T::scale_at(v, &stage_products(n, half), twiddles);
+            half /= 2;
+            continue;
+        }
         let stride = n / (2 * half);
         for block in v.chunks_exact_mut(2 * half) {
             let (lo, hi) = block.split_at_mut(half);
@@ -143,6 +181,19 @@ fn dit<T: FftElem>(v: &mut [T], twiddles: &[Fr]) {
     let n = v.len();
     let mut half = 1;
     while half < n {
+        if T::BATCHED {
+            T::scale_at(v, &stage_products(n, half), twiddles);
+            for block in v.chunks_exact_mut(2 * half) {
+                let (lo, hi) = block.split_at_mut(half);
+                for (a, b) in lo.iter_mut().zip(hi.iter_mut()) {
+                    let (x, t) = (*a, *b);
+                    *a = x.add(&t);
+                    *b = x.sub(&t);
+                }
+            }
+            half *= 2;
+            continue;
+        }
         let stride = n / (2 * half);
         for block in v.chunks_exact_mut(2 * half) {
             let (lo, hi) = block.split_at_mut(half);

@@ -35,7 +35,7 @@
 //! use zg_kzg::{Blob, KzgSettings, BYTES_PER_BLOB};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let kzg = KzgSettings::mainnet()?; // share it (Arc) in a real node: loading costs ~0.2 s
+//! let kzg = KzgSettings::mainnet()?; // share it (Arc) in a real node: loading costs ~0.15 s
 //! let mut bytes = vec![0u8; BYTES_PER_BLOB];
 //! bytes[31] = 42; // field elements are 32-byte big-endian integers below r
 //! let blob = Blob::from_slice(&bytes)?;
@@ -68,11 +68,16 @@
 //!   thread count).
 //!
 //! # Performance
-//! MSMs use Pippenger buckets summed with batch-affine additions (one shared inversion per
-//! round), fixed-base tables with [`Precompute::Full`], GLV scalar
-//! multiplication for the FK20 G1 FFTs, and, for the mainnet setup, FK20 bases shipped as
-//! derived data instead of ~20 000 scalar multiplications at load. See `benches/benches/kzg.rs`
-//! for side-by-side numbers with c-kzg and rust_eth_kzg.
+//! Variable-base MSMs split every scalar by the GLV endomorphism into two 128-bit halves (a
+//! division by `z^2`, no bignum library), accumulate Pippenger buckets with batch-affine
+//! additions (one shared inversion per round) and weigh the buckets of all windows at once in
+//! affine form; FK20's 128 small MSMs also use shifted copies of their bases, built on the first
+//! cell proof, to split scalars further. [`Precompute::Full`] adds fixed-base tables. The G1
+//! FFTs of FK20 batch each stage's twiddle products. For the mainnet setup the FK20 bases are
+//! shipped as derived data instead of ~20 000 scalar multiplications at load. Measured numbers
+//! and the memory/load trade-off are on [`Precompute`]; `benches/benches/kzg.rs` (criterion)
+//! and `benches/benches/kzg_ab.rs` (interleaved) compare every operation with c-kzg and
+//! rust_eth_kzg.
 //!
 //! # Panics and safety
 //! `#![forbid(unsafe_code)]`. No function panics on untrusted input: wrong lengths,
