@@ -23,21 +23,10 @@
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
+use zg_benches::blob_bytes;
 use zg_kzg::{Blob, Bytes32, KzgSettings, Precompute};
 
 const SETUP: &str = zg_kzg::MAINNET_TRUSTED_SETUP;
-
-fn blob_bytes(seed: u64) -> Vec<u8> {
-    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    (0..131072)
-        .map(|i| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            if i % 32 == 0 { 0 } else { x as u8 }
-        })
-        .collect()
-}
 
 fn env_list(name: &str) -> Option<Vec<String>> {
     std::env::var(name)

@@ -13,3 +13,13 @@ pub fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
     out.truncate(len);
     out
 }
+
+/// A deterministic EIP-4844 blob (131,072 bytes): [`pseudo_random`] bytes with the top byte of
+/// every 32-byte field element cleared, so every element is canonical (below the field modulus).
+pub fn blob_bytes(seed: u64) -> Vec<u8> {
+    let mut bytes = pseudo_random(131_072, seed);
+    for element in bytes.chunks_mut(32) {
+        element[0] = 0;
+    }
+    bytes
+}
