@@ -44,6 +44,14 @@ fn tokens(units: u128) -> f64 {
     units as f64 * 1e6 / TOKEN as f64
 }
 
+/// Receipts the provider issued.
+fn receipts_issued(sim: &Simulation<Serving, Node>) -> usize {
+    sim.events()
+        .iter()
+        .filter(|(_, n, e)| *n == PROVIDER_NODE && matches!(e, Event::Served { .. }))
+        .count()
+}
+
 /// Cumulative amount paid to the provider over time (hours, tokens).
 fn paid_curve(sim: &Simulation<Serving, Node>, log: &BatchLog) -> Vec<(f64, f64)> {
     let mut points = vec![(0.0, 0.0)];
@@ -85,11 +93,7 @@ pub(crate) fn run_lane(seed: u64, quick: bool) -> anyhow::Result<LaneReport> {
     sim.run_until(horizon);
     let log = BatchLog::of(&sim);
     let l = chain(&sim).ok_or_else(|| anyhow::anyhow!("the chain node is down"))?;
-    let receipts: usize = sim
-        .events()
-        .iter()
-        .filter(|(_, n, e)| *n == PROVIDER_NODE && matches!(e, Event::Served { .. }))
-        .count();
+    let receipts = receipts_issued(&sim);
     lane.fact(format!(
         "{users} users × {asks} requests, live settlement (EIP-712 TEESettlement): {receipts} \
          receipts, {:.1} µtokens billed, {:.1} settled",
@@ -164,11 +168,7 @@ pub(crate) fn run_lane(seed: u64, quick: bool) -> anyhow::Result<LaneReport> {
     sim.run_until(horizon);
     let log = BatchLog::of(&sim);
     let l = chain(&sim).ok_or_else(|| anyhow::anyhow!("the chain node is down"))?;
-    let receipts: usize = sim
-        .events()
-        .iter()
-        .filter(|(_, _, e)| matches!(e, Event::Served { .. }))
-        .count();
+    let receipts = receipts_issued(&sim);
     lane.fact(format!(
         "batch settlement over 10% loss: {receipts} receipts in {} Merkle-sum commitments, \
          {} audited by their users, {} finalised",
