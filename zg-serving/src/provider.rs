@@ -22,7 +22,13 @@
 //!   of the receipts that fits the balance and skips the user for
 //!   [`ProviderConfig::skip_ms`]; NO_TEE_SIGNER drops the user's receipts (permanent);
 //!   PROVIDER_MISMATCH, INVALID_NONCE, INVALID_SIGNATURE keep them for the next round.
-//!
+//! * **Known gap — lost results.** A live round waits for its `PreviewSettlement` and
+//!   `settleFees` results. If the network loses one, the broker never starts another round: it
+//!   cannot tell a lost settlement from a failed one, and settling again under a fresh nonce
+//!   could pay the same receipts twice if the first transaction lands late. The fix is to keep a
+//!   pending nonce per user and reuse it until an account view shows it consumed (the view's
+//!   `charged` then says how much was paid). The ignored test `live_settlement_survives_a_lossy_network`
+//!   checks exactly that. Batch mode does not have this gap.
 //!
 //! # Compressed settlement ([`SettlementMode::Batch`])
 //!

@@ -546,3 +546,36 @@ fn restarted_brokers_carry_their_batches_through() {
         chain(&sim).check_invariants().unwrap();
     });
 }
+
+/// Live settlement over a lossy network: lost, duplicated and late messages (transaction
+/// results included) should neither leave a bill unpaid nor charge one twice.
+///
+/// Known to fail today: in live mode a broker whose `PreviewSettlement` or `settleFees` result
+/// is lost waits for it forever (it cannot tell a lost settlement from a failed one, and a
+/// fresh settlement with a new nonce could pay the same receipts twice). The fix is a pending
+/// nonce per user, reused until a view shows it consumed; this test is its acceptance check:
+/// `cargo test -p zg-serving --test sim -- --ignored live_settlement`.
+#[test]
+#[ignore = "known gap: live mode waits forever for a lost settlement result"]
+fn live_settlement_survives_a_lossy_network() {
+    let link = LinkConfig {
+        loss: 0.1,
+        duplicate: 0.05,
+        reorder: 0.1,
+        reorder_ms: 5_000,
+        ..LinkConfig::default()
+    };
+    for_seeds(&(71..87).collect::<Vec<u64>>(), |seed| {
+        let mut sim = batch_run_over(seed, 3, 10, Kind::Honest(SettlementMode::Live), link);
+        sim.run_until(Timestamp(40 * HOUR_MS));
+        let log = BatchLog::of(&sim);
+        assert!(!log.billed.is_empty());
+        assert!(log.overcharges.is_empty(), "{:?}", log.overcharges);
+        assert_eq!(log.settled_live, log.billed, "every bill paid once");
+        chain(&sim).check_invariants().unwrap();
+        assert_eq!(
+            chain(&sim).totals().paid_to_providers.units(),
+            log.billed.values().sum::<u128>()
+        );
+    });
+}
