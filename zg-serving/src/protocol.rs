@@ -262,6 +262,15 @@ pub enum Record {
     },
     /// User: a provider-signed receipt was accepted (evidence for challenges).
     Accepted(SignedReceipt),
+    /// Provider (live mode): settlements for `user` are signed under `nonce` until an account
+    /// view or a result shows it consumed; `charged_before` is what the chain had charged the
+    /// user before it. `None`: nothing pending.
+    PendingNonce {
+        /// The user.
+        user: Address,
+        /// The pending nonce and the charge before it, or `None` once resolved.
+        pending: Option<(U256, Amount)>,
+    },
 }
 
 /// What the machines report.

@@ -22,13 +22,13 @@
 //!   of the receipts that fits the balance and skips the user for
 //!   [`ProviderConfig::skip_ms`]; NO_TEE_SIGNER drops the user's receipts (permanent);
 //!   PROVIDER_MISMATCH, INVALID_NONCE, INVALID_SIGNATURE keep them for the next round.
-//! * **Known gap — lost results.** A live round waits for its `PreviewSettlement` and
-//!   `settleFees` results. If the network loses one, the broker never starts another round: it
-//!   cannot tell a lost settlement from a failed one, and settling again under a fresh nonce
-//!   could pay the same receipts twice if the first transaction lands late. The fix is to keep a
-//!   pending nonce per user and reuse it until an account view shows it consumed (the view's
-//!   `charged` then says how much was paid). The ignored test `live_settlement_survives_a_lossy_network`
-//!   checks exactly that. Batch mode does not have this gap.
+//! * **Lost replies.** A round whose read, preview or `settleFees` reply has not come back
+//!   within [`ProviderConfig::check_interval_ms`] is given up. A settlement that landed anyway
+//!   is learned from the next account view: the account's nonce has reached the settlement's,
+//!   and the growth of `charged` since it was signed says which receipts it paid. Until then
+//!   every settlement for that user is signed under the same pending nonce, so at most one of
+//!   them can land and no receipt is paid twice (the pending nonce is persisted). Requests
+//!   parked on an account read that was lost are read again at the next check.
 //!
 //! # Compressed settlement ([`SettlementMode::Batch`])
 //!
@@ -187,6 +187,10 @@ struct Customer {
     /// twice is served (and billed) once.
     seen: BTreeSet<H256>,
     seen_order: std::collections::VecDeque<H256>,
+    /// Live mode: the nonce every settlement for this user is signed under until the chain shows
+    /// it consumed, and what the chain had charged the user before it. At most one transaction
+    /// under one nonce can land, so a settlement whose result was lost is never paid twice.
+    pending: Option<(U256, Amount)>,
 }
 
 /// How many recent request hashes a customer's duplicate filter remembers.
@@ -317,6 +321,9 @@ impl ProviderBroker {
                     }
                 }
                 Record::Nonce(n) => b.nonce = b.nonce.max(*n),
+                Record::PendingNonce { user, pending } => {
+                    b.customers.entry(*user).or_default().pending = *pending;
+                }
                 Record::BatchCommitted {
                     id,
                     user,
@@ -591,7 +598,15 @@ impl ProviderBroker {
         let total_fee = Amount::checked_sum(receipts.iter().map(|r| r.fee)).ok()?;
         let requests_hash = requests_hash(&records).ok()?;
         let count = receipts.len();
-        let nonce = self.next_nonce(now);
+        let nonce = match c.pending {
+            Some((nonce, _)) => nonce,
+            None => {
+                let charged_before = c.info.as_ref()?.charged;
+                let nonce = self.next_nonce(now);
+                self.set_pending(user, Some((nonce, charged_before)));
+                nonce
+            }
+        };
         let item = SettlementItem::signed(
             &self.cfg.tee_key,
             self.cfg.scheme,
@@ -606,6 +621,45 @@ impl ProviderBroker {
         )
         .ok()?;
         Some(Plan { user, count, item })
+    }
+
+    fn set_pending(&mut self, user: Address, pending: Option<(U256, Amount)>) {
+        if let Some(c) = self.customers.get_mut(&user)
+            && c.pending != pending
+        {
+            c.pending = pending;
+            self.out.persist(Record::PendingNonce { user, pending });
+        }
+    }
+
+    /// Live mode: an account view that shows the pending nonce consumed says the settlement
+    /// under it landed (its result may have been lost) and, by the growth of `charged`, how
+    /// much it paid: the receipts that covers are closed.
+    fn resolve_pending(&mut self, user: Address) {
+        let Some(c) = self.customers.get(&user) else {
+            return;
+        };
+        let (Some((nonce, charged_before)), Some(info)) = (c.pending, c.info.as_ref()) else {
+            return;
+        };
+        let Some(account) = info.account.as_ref() else {
+            return;
+        };
+        if account.nonce < nonce {
+            return;
+        }
+        let settled = info.charged.saturating_sub(charged_before);
+        let n = self.prefix_within(&user, settled);
+        let unsettled = Amount::checked_sum(c.receipts.iter().take(n).map(|r| r.fee))
+            .map_or(Amount::ZERO, |covered| covered.saturating_sub(settled));
+        self.close_prefix(user, n);
+        self.set_pending(user, None);
+        self.out.event(Event::Settled {
+            user,
+            status: SettlementStatus::Success,
+            settled,
+            unsettled,
+        });
     }
 
     fn synced(&mut self, now: Timestamp) {
@@ -717,6 +771,23 @@ impl ProviderBroker {
             return;
         };
         for (plan, r) in plans.into_iter().zip(results) {
+            let pending = self.customers.get(&plan.user).and_then(|c| c.pending);
+            if pending.map(|(nonce, _)| nonce) != Some(plan.item.nonce) {
+                // Already resolved from an account view.
+                continue;
+            }
+            if matches!(
+                r.status,
+                SettlementStatus::Success
+                    | SettlementStatus::Partial
+                    | SettlementStatus::NoTeeSigner
+            ) {
+                self.set_pending(plan.user, None);
+            } else if r.status == SettlementStatus::InvalidNonce {
+                // Consumed by an earlier transaction under the same nonce: a view will say
+                // how much it paid.
+                self.refresh(plan.user);
+            }
             match r.status {
                 SettlementStatus::Success => self.close_prefix(plan.user, plan.count),
                 SettlementStatus::Partial => {
@@ -1101,6 +1172,9 @@ impl Machine<Serving> for ProviderBroker {
                 c.viewed_at = now;
                 c.info = Some(info);
                 let parked = std::mem::take(&mut c.parked);
+                if self.cfg.settlement == SettlementMode::Live {
+                    self.resolve_pending(user);
+                }
                 for p in parked {
                     self.admit(now, p);
                 }
@@ -1172,11 +1246,42 @@ impl Machine<Serving> for ProviderBroker {
                 // interval. Safe there, since a commit that did land is adopted from the next
                 // view and a second commit of the same receipts fails the sequence check; the
                 // live path cannot tell a lost settlement from a failed one, so it waits.
-                if self.cfg.settlement == SettlementMode::Batch
-                    && !matches!(self.round, Round::Idle)
+                // Requests parked on an account read that was lost: read again (otherwise
+                // only the user's next request would).
+                let lost_reads: Vec<Address> = self
+                    .customers
+                    .iter()
+                    .filter(|(_, c)| {
+                        !c.parked.is_empty()
+                            && now.saturating_since(c.queried_at).as_millis()
+                                > u128::from(self.cfg.view_ttl_ms)
+                    })
+                    .map(|(u, _)| *u)
+                    .collect();
+                for user in lost_reads {
+                    if let Some(c) = self.customers.get_mut(&user) {
+                        c.queried_at = now;
+                    }
+                    self.refresh(user);
+                }
+                let stale = !matches!(self.round, Round::Idle)
                     && now.saturating_since(self.round_since).as_millis()
-                        >= u128::from(self.cfg.check_interval_ms)
-                {
+                        >= u128::from(self.cfg.check_interval_ms);
+                if stale && self.cfg.settlement == SettlementMode::Live {
+                    // Live mode: a round whose reply was lost is given up. Reads and previews
+                    // change nothing; a settlement that did land is learned from the next
+                    // view (its nonce consumed), and until then every new settlement for the
+                    // user reuses the same nonce, so it cannot be paid twice.
+                    match std::mem::replace(&mut self.round, Round::Idle) {
+                        Round::Settling(_, plans) | Round::Previewing(_, plans) => {
+                            for plan in plans {
+                                self.refresh(plan.user);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                if stale && self.cfg.settlement == SettlementMode::Batch {
                     // Commits may have landed: the views of their users will tell.
                     if let Round::Committing(plans) =
                         std::mem::replace(&mut self.round, Round::Idle)
