@@ -650,15 +650,21 @@ impl ProviderBroker {
         }
         let settled = info.charged.saturating_sub(charged_before);
         let n = self.prefix_within(&user, settled);
-        let unsettled = Amount::checked_sum(c.receipts.iter().take(n).map(|r| r.fee))
-            .map_or(Amount::ZERO, |covered| covered.saturating_sub(settled));
+        // The view shows what was paid, not the item's total: a payment that ends exactly on a
+        // receipt boundary counts as a success, anything else was a partial settlement.
+        let covered = Amount::checked_sum(c.receipts.iter().take(n).map(|r| r.fee));
+        let status = if covered == Ok(settled) {
+            SettlementStatus::Success
+        } else {
+            SettlementStatus::Partial
+        };
         self.close_prefix(user, n);
         self.set_pending(user, None);
         self.out.event(Event::Settled {
             user,
-            status: SettlementStatus::Success,
+            status,
             settled,
-            unsettled,
+            unsettled: Amount::ZERO,
         });
     }
 
@@ -1242,10 +1248,6 @@ impl Machine<Serving> for ProviderBroker {
                 self.finalize_due(now);
             }
             Input::Timeout(Timer::Check) => {
-                // Batch mode only: a round whose replies were lost is given up after a check
-                // interval. Safe there, since a commit that did land is adopted from the next
-                // view and a second commit of the same receipts fails the sequence check; the
-                // live path cannot tell a lost settlement from a failed one, so it waits.
                 // Requests parked on an account read that was lost: read again (otherwise
                 // only the user's next request would).
                 let lost_reads: Vec<Address> = self
@@ -1282,7 +1284,9 @@ impl Machine<Serving> for ProviderBroker {
                     }
                 }
                 if stale && self.cfg.settlement == SettlementMode::Batch {
-                    // Commits may have landed: the views of their users will tell.
+                    // Batch mode: a round whose replies were lost is given up too. A commit
+                    // that did land is adopted from the next view, and a second commit of the
+                    // same receipts fails the sequence check.
                     if let Round::Committing(plans) =
                         std::mem::replace(&mut self.round, Round::Idle)
                     {
