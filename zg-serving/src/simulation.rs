@@ -473,6 +473,18 @@ pub fn market(
     Ok(sim)
 }
 
+/// The lossy network the tests and the devnet use: 10 % loss, 5 % duplication, 10 % of
+/// messages held back up to 5 s (reordered).
+pub fn lossy_link() -> LinkConfig {
+    LinkConfig {
+        loss: 0.1,
+        duplicate: 0.05,
+        reorder: 0.1,
+        reorder_ms: 5_000,
+        ..LinkConfig::default()
+    }
+}
+
 /// User `user` asks for an inference (300 input tokens, at most 200 output) at `at_ms`.
 pub fn ask(sim: &mut Simulation<Serving, Node>, user: usize, at_ms: u64) {
     sim.inject(

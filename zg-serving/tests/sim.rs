@@ -433,13 +433,7 @@ fn lossy_soak() {
 }
 
 fn lossy(seeds: &[u64]) {
-    let link = LinkConfig {
-        loss: 0.1,
-        duplicate: 0.05,
-        reorder: 0.1,
-        reorder_ms: 5_000,
-        ..LinkConfig::default()
-    };
+    let link = simulation::lossy_link();
     let lost_receipts = std::cell::Cell::new(0);
     for kind in [
         Kind::Honest(SettlementMode::Batch),
@@ -571,13 +565,7 @@ fn live_lossy_soak() {
 }
 
 fn live_lossy(seeds: &[u64]) {
-    let link = LinkConfig {
-        loss: 0.1,
-        duplicate: 0.05,
-        reorder: 0.1,
-        reorder_ms: 5_000,
-        ..LinkConfig::default()
-    };
+    let link = simulation::lossy_link();
     for_seeds(seeds, |seed| {
         let users = 3;
         let mut sim = batch_run_over(seed, users, 10, Kind::Honest(SettlementMode::Live), link);

@@ -14,7 +14,7 @@ use zg_serving::protocol::{Command, Event, Serving};
 use zg_serving::provider::SettlementMode;
 use zg_serving::simulation::{
     BatchLog, Cheat, Kind, Node, PROVIDER, PROVIDER_NODE, PROVIDER_STAKE, USER_DEPOSIT, ask, chain,
-    ledger_total, market, user, user_key, user_node_id,
+    ledger_total, lossy_link, market, user, user_key, user_node_id,
 };
 use zg_serving::user::StopReason;
 
@@ -122,6 +122,35 @@ pub(crate) fn run_lane(seed: u64, quick: bool) -> anyhow::Result<LaneReport> {
         points: paid_curve(&sim, &log),
     });
 
+    // Live, the provider crashes while its settlement is in flight and restarts a minute later:
+    // the settlement that landed meanwhile is learned from the account view, nothing is paid
+    // twice.
+    let mut sim = busy_market(
+        seed,
+        2,
+        10,
+        Kind::Honest(SettlementMode::Live),
+        LinkConfig::default(),
+    )?;
+    let settle_at = 20 * 60 * 1000;
+    sim.inject(Timestamp(settle_at), PROVIDER_NODE, Command::SettleNow);
+    sim.schedule(Timestamp(settle_at + 300), Fault::Crash(PROVIDER_NODE));
+    sim.schedule(Timestamp(settle_at + 60_300), Fault::Restart(PROVIDER_NODE));
+    sim.run_until(horizon);
+    let log = BatchLog::of(&sim);
+    let l = chain(&sim).ok_or_else(|| anyhow::anyhow!("the chain node is down"))?;
+    let billed: u128 = log.billed.values().sum();
+    let paid = l.totals().paid_to_providers.units();
+    lane.check(
+        format!(
+            "provider crashed mid-settlement and restarted: paid {:.1} of {:.1} µtokens \
+             billed, no receipt paid twice, no over-charge reported",
+            tokens(paid),
+            tokens(billed)
+        ),
+        billed > 0 && paid == billed && log.overcharges.is_empty() && l.check_invariants().is_ok(),
+    );
+
     // Live, over-charging provider: the user refuses, revokes its tokens and gets the rest back.
     let mut sim = busy_market(seed, 1, 10, Kind::Overcharger, LinkConfig::default())?;
     sim.run_until(horizon);
@@ -151,13 +180,7 @@ pub(crate) fn run_lane(seed: u64, quick: bool) -> anyhow::Result<LaneReport> {
     );
 
     // Compressed batches, honest provider, 10% loss: paid after the challenge window.
-    let lossy = LinkConfig {
-        loss: 0.1,
-        duplicate: 0.05,
-        reorder: 0.1,
-        reorder_ms: 5_000,
-        ..LinkConfig::default()
-    };
+    let lossy = lossy_link();
     let mut sim = busy_market(
         seed,
         users,
