@@ -8,7 +8,9 @@
 //! * **Tracking**: each [`Message::Served`] receipt must be signed by the provider's TEE signer
 //!   and bill exactly the input tokens asked and the output tokens delivered, at the service's
 //!   prices. Every [`UserConfig::poll_interval_ms`] the broker reads the account; the amount
-//!   settled to the provider must not exceed the sum of fair fees it received.
+//!   settled to the provider must not exceed the sum of fair fees it received, plus the most
+//!   each request it sent and never got an answer to may cost (that receipt may have been lost
+//!   on the way; the live contract shows only a running total).
 //! * **Refusing over-charges**: on either mismatch the broker stops sending requests, revokes
 //!   its tokens, and asks for a refund of everything not yet settled (`retrieveFund`:
 //!   `processRefund` + `requestRefundAll`); after the lock time it retrieves again, which
@@ -521,6 +523,26 @@ impl UserBroker {
         self.batch_txs.insert(tx, BatchTx::Demand(id));
     }
 
+    /// The most the chain may have charged in live settlement: the fair fees of every receipt
+    /// received, plus the most each request sent and never answered may cost (its receipt may
+    /// have been lost on the way; the live contract shows only a running total, so such a bill
+    /// cannot be told apart until it exceeds what the user authorised).
+    fn live_bound(&self) -> Amount {
+        let unanswered = self.asks.values().map(|a| {
+            let input = self.cfg.input_price.checked_mul(u128::from(a.input_tokens));
+            let output = self
+                .cfg
+                .output_price
+                .checked_mul(u128::from(a.max_output_tokens));
+            input
+                .and_then(|i| output.and_then(|o| i.checked_add(o)))
+                .unwrap_or(Amount::MAX)
+        });
+        unanswered.fold(self.fair_total, |bound, most| {
+            bound.checked_add(most).unwrap_or(Amount::MAX)
+        })
+    }
+
     /// Receipts of a consistent batch without a signed receipt: fair if they bill a request
     /// sent and never answered, else an over-charge no proof can show.
     fn settle_unsigned(
@@ -657,7 +679,8 @@ impl Machine<Serving> for UserBroker {
                     self.generation = a.generation;
                 }
                 self.batches_seen(now, &info);
-                if info.charged > self.fair_total && self.stopped != Some(StopReason::OverCharged) {
+                if info.charged > self.live_bound() && self.stopped != Some(StopReason::OverCharged)
+                {
                     self.out.event(Event::OverCharge {
                         claimed: info.charged,
                         fair: self.fair_total,
