@@ -521,7 +521,11 @@ impl Machine<MinerProtocol> for Miner {
                 )?;
             }
             Input::Command(MinerCommand::Loaded { load_index, load }) => {
-                self.loaded(load_index, load)
+                // A load that arrives once the context has expired (before its timer did) is
+                // never mined: the task ends here.
+                if !self.expire(now) {
+                    self.loaded(load_index, load);
+                }
             }
             Input::Command(MinerCommand::LoadUnavailable { load_index }) => {
                 let dropped = self.pending.remove(&load_index).map_or(0, |w| w.len());

@@ -197,6 +197,10 @@ impl Sealer {
             else {
                 continue;
             };
+            if lo > hi {
+                // A context narrower than a seal that holds no seal's last sector.
+                continue;
+            }
             for (&index, _) in self.pending.range(lo..=hi) {
                 if ready.len() == self.batch {
                     more = true;

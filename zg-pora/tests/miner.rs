@@ -218,3 +218,46 @@ fn tasks_it_cannot_mine() {
         .is_err()
     );
 }
+
+/// A load that arrives once the context has expired, before the host delivered the expiry
+/// timer, is not mined: the miner reports the expiry instead (found by the `pora_miner` fuzz
+/// target's review).
+#[test]
+fn a_load_after_expiry_is_never_mined() {
+    let f = Fixture::new(4, 2, H256([2; 32]));
+    let mut m = Miner::new(MinerConfig::new(f.miner_id, 1)).unwrap();
+    // Every seal meets the target: any mined load would answer.
+    m.handle(Timestamp(0), Input::Command(task(&f, U256::MAX, 1)))
+        .unwrap();
+    drain(&mut m);
+    m.handle(
+        Timestamp(0),
+        Input::Timeout(MinerTimer::Tick { generation: 1 }),
+    )
+    .unwrap();
+    let requested = loads(&drain(&mut m));
+    assert!(!requested.is_empty());
+    let mut outs = Vec::new();
+    for i in requested {
+        m.handle(
+            Timestamp(1_000),
+            Input::Command(MinerCommand::Loaded {
+                load_index: i,
+                load: Arc::new(f.loads[i as usize].clone()),
+            }),
+        )
+        .unwrap();
+        outs.extend(drain(&mut m));
+    }
+    assert!(
+        !outs
+            .iter()
+            .any(|o| matches!(o, Output::Event(MinerEvent::Answer(_)))),
+        "no answer for an expired context"
+    );
+    assert!(
+        outs.iter()
+            .any(|o| matches!(o, Output::Event(MinerEvent::ContextExpired { epoch: 1 })))
+    );
+    assert!(m.params().is_none());
+}

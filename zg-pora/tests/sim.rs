@@ -389,3 +389,59 @@ fn the_sealer_seals_arrivals_in_order_once_their_context_is_known() {
         Some(SealerEvent::Progress { waiting: 0, .. })
     ));
 }
+
+/// A context narrower than a seal that holds no seal's last sector (a legitimate flow epoch a
+/// few sectors wide) seals nothing and changes nothing; found by the `pora_sealer` fuzz target,
+/// where it used to panic on an inverted range.
+#[test]
+fn a_context_holding_no_seal_end_seals_nothing() {
+    use zg_core::machine::{Input, Machine};
+    for (start, end) in [(32u64, 40u64), (17, 20), (u64::MAX - 8, u64::MAX)] {
+        let mut sealer = Sealer::new(H256([0x66; 32]), 1);
+        sealer
+            .handle(
+                Timestamp::ZERO,
+                Input::Command(SealerCommand::Data {
+                    seal_index: 0,
+                    data: Box::new([7u8; 4096]),
+                }),
+            )
+            .unwrap();
+        sealer
+            .handle(
+                Timestamp::ZERO,
+                Input::Command(SealerCommand::Context {
+                    digest: H256([2; 32]),
+                    range: EpochRange { start, end },
+                }),
+            )
+            .unwrap();
+        while let Some(out) = sealer.poll_output() {
+            assert!(
+                !matches!(out, zg_core::machine::Output::Event(SealerEvent::Sealed(_))),
+                "[{start}, {end}) holds no seal end"
+            );
+        }
+        // The seal is still waiting: a context that covers its last sector seals it.
+        sealer
+            .handle(
+                Timestamp::ZERO,
+                Input::Command(SealerCommand::Context {
+                    digest: H256([3; 32]),
+                    range: EpochRange { start: 0, end: 16 },
+                }),
+            )
+            .unwrap();
+        let mut sealed = 0;
+        while let Some(out) = sealer.poll_output() {
+            if let zg_core::machine::Output::Event(SealerEvent::Sealed(s)) = out {
+                assert_eq!(s.seal_index, 0);
+                sealed += 1;
+            }
+        }
+        assert_eq!(
+            sealed, 1,
+            "seal 0 sealed by the context holding its last sector"
+        );
+    }
+}
