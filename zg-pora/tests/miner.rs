@@ -121,8 +121,9 @@ fn batches_pause_and_resume_with_loads() {
     assert_eq!(m.stats().scans, 10);
 }
 
-#[test]
-fn unavailable_loads_stale_timers_and_expiry() {
+/// A miner given a task every seal of which meets the target (window ends at 1,000 ms), after
+/// its first tick: the loads it asked for.
+fn first_batch() -> (Fixture, Miner, Vec<u64>) {
     let f = Fixture::new(4, 2, H256([2; 32]));
     let mut m = Miner::new(MinerConfig::new(f.miner_id, 1)).unwrap();
     m.handle(Timestamp(0), Input::Command(task(&f, U256::MAX, 1)))
@@ -134,6 +135,12 @@ fn unavailable_loads_stale_timers_and_expiry() {
     )
     .unwrap();
     let requested = loads(&drain(&mut m));
+    (f, m, requested)
+}
+
+#[test]
+fn unavailable_loads_stale_timers_and_expiry() {
+    let (f, mut m, requested) = first_batch();
     let waiting = m.pending();
     for i in &requested {
         m.handle(
@@ -224,18 +231,8 @@ fn tasks_it_cannot_mine() {
 /// target's review).
 #[test]
 fn a_load_after_expiry_is_never_mined() {
-    let f = Fixture::new(4, 2, H256([2; 32]));
-    let mut m = Miner::new(MinerConfig::new(f.miner_id, 1)).unwrap();
     // Every seal meets the target: any mined load would answer.
-    m.handle(Timestamp(0), Input::Command(task(&f, U256::MAX, 1)))
-        .unwrap();
-    drain(&mut m);
-    m.handle(
-        Timestamp(0),
-        Input::Timeout(MinerTimer::Tick { generation: 1 }),
-    )
-    .unwrap();
-    let requested = loads(&drain(&mut m));
+    let (f, mut m, requested) = first_batch();
     assert!(!requested.is_empty());
     let mut outs = Vec::new();
     for i in requested {
