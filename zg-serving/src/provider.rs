@@ -241,6 +241,17 @@ enum Round {
     Committing(BTreeMap<u64, (Address, BatchCommitment)>),
 }
 
+impl Round {
+    /// Committing the batches still in flight, or idle when none is.
+    fn committing(plans: BTreeMap<u64, (Address, BatchCommitment)>) -> Round {
+        if plans.is_empty() {
+            Round::Idle
+        } else {
+            Round::Committing(plans)
+        }
+    }
+}
+
 /// A batch this broker committed and has not seen closed.
 #[derive(Clone, Debug)]
 struct Committed {
@@ -876,11 +887,7 @@ impl ProviderBroker {
             }));
             plans.insert(tx, (user, commitment));
         }
-        self.round = if plans.is_empty() {
-            Round::Idle
-        } else {
-            Round::Committing(plans)
-        };
+        self.round = Round::committing(plans);
     }
 
     fn commit_result(
@@ -910,11 +917,7 @@ impl ProviderBroker {
                 Err(error) => self.out.event(Event::BatchRejected { user, error }),
             }
         }
-        self.round = if plans.is_empty() {
-            Round::Idle
-        } else {
-            Round::Committing(plans)
-        };
+        self.round = Round::committing(plans);
     }
 
     /// Step 2: the receipts move into the batch, the user gets the opening, the window's end

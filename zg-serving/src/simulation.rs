@@ -497,6 +497,24 @@ pub fn ask(sim: &mut Simulation<Serving, Node>, user: usize, at_ms: u64) {
     );
 }
 
+/// A [`market`] where each user asks `asks` times, 30 s apart from 1 s on, users staggered by
+/// 7 s (user `u`'s `k`-th request at `1_000 + 30_000·k + 7_000·u` ms).
+pub fn busy_market(
+    seed: u64,
+    users: usize,
+    asks: u64,
+    kind: Kind,
+    link: LinkConfig,
+) -> Result<Simulation<Serving, Node>, Error> {
+    let mut sim = market(seed, users, kind, link)?;
+    for (u, stagger) in (0..users).zip((0u64..).map(|u| u * 7_000)) {
+        for k in 0..asks {
+            ask(&mut sim, u, 1_000 + k * 30_000 + stagger);
+        }
+    }
+    Ok(sim)
+}
+
 /// The chain's ledger, unless the chain node is down.
 pub fn chain(sim: &Simulation<Serving, Node>) -> Option<&Ledger> {
     sim.node(CHAIN).and_then(Node::ledger)

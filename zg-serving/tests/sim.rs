@@ -26,7 +26,8 @@ use zg_serving::ledger::{Ledger, TOKEN};
 use zg_serving::protocol::{Command, Event, Serving};
 use zg_serving::provider::SettlementMode;
 use zg_serving::simulation::{
-    self, BatchLog, Cheat, Kind, Node, PROVIDER, PROVIDER_NODE, ask, ledger_total, market, user_key,
+    self, BatchLog, Cheat, Kind, Node, PROVIDER, PROVIDER_NODE, ask, busy_market, ledger_total,
+    market, user_key,
 };
 use zg_serving::user::{StopReason, UserBroker};
 
@@ -44,12 +45,7 @@ fn chain(sim: &Simulation<Serving, Node>) -> &Ledger {
 fn a_user_who_disappears_after_requesting_a_refund_still_pays() {
     for seed in [1u64, 2, 3] {
         let users = 3;
-        let mut sim = simulation(seed, users, Kind::Honest(SettlementMode::Live));
-        for u in 0..users {
-            for k in 0..20 {
-                ask(&mut sim, u, 1_000 + k * 30_000 + u as u64 * 7_000);
-            }
-        }
+        let mut sim = batch_run(seed, users, 20, Kind::Honest(SettlementMode::Live));
         // User 2 asks for its money back, then vanishes for good.
         let vanish = NodeId(4);
         sim.inject(Timestamp(11 * 60 * 1000), vanish, Command::RetrieveFunds);
@@ -185,13 +181,7 @@ fn batch_run_over(
     kind: Kind,
     link: LinkConfig,
 ) -> Simulation<Serving, Node> {
-    let mut sim = market(seed, users, kind, link).unwrap();
-    for u in 0..users {
-        for k in 0..asks {
-            ask(&mut sim, u, 1_000 + k * 30_000 + u as u64 * 7_000);
-        }
-    }
-    sim
+    busy_market(seed, users, asks, kind, link).unwrap()
 }
 
 fn user_node(sim: &Simulation<Serving, Node>, i: usize) -> &UserBroker {

@@ -13,31 +13,14 @@ use zg_serving::ledger::TOKEN;
 use zg_serving::protocol::{Command, Event, Serving};
 use zg_serving::provider::SettlementMode;
 use zg_serving::simulation::{
-    BatchLog, Cheat, Kind, Node, PROVIDER, PROVIDER_NODE, PROVIDER_STAKE, USER_DEPOSIT, ask, chain,
-    ledger_total, lossy_link, market, user, user_key, user_node_id,
+    BatchLog, Cheat, Kind, Node, PROVIDER, PROVIDER_NODE, PROVIDER_STAKE, USER_DEPOSIT,
+    busy_market, chain, ledger_total, lossy_link, user, user_key, user_node_id,
 };
 use zg_serving::user::StopReason;
 
 use crate::report::{Chart, LaneReport, Series};
 
 const HOUR_MS: u64 = 3600 * 1000;
-
-/// Each user asks `asks` times, 30 s apart, staggered by 7 s per user.
-fn busy_market(
-    seed: u64,
-    users: usize,
-    asks: u64,
-    kind: Kind,
-    link: LinkConfig,
-) -> anyhow::Result<Simulation<Serving, Node>> {
-    let mut sim = market(seed, users, kind, link)?;
-    for u in 0..users {
-        for k in 0..asks {
-            ask(&mut sim, u, 1_000 + k * 30_000 + u as u64 * 7_000);
-        }
-    }
-    Ok(sim)
-}
 
 /// Amounts in micro-tokens (a request costs about half a µtoken at the simulated prices).
 fn tokens(units: u128) -> f64 {
