@@ -10,7 +10,8 @@
 #
 # New inputs the fuzzer finds go to fuzz/corpus/<target>/ (ignored by git), so longer runs pick
 # up where earlier ones stopped. Needs cargo-fuzz (`cargo install cargo-fuzz`); RUSTC_BOOTSTRAP
-# lets its nightly flags run on the stable toolchain. SMOKE_NO_BUILD=1 skips the build.
+# lets its nightly flags run on the stable toolchain. SMOKE_NO_BUILD=1 skips the build;
+# SMOKE_JOBS=N runs N targets at a time (default: one per core).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -49,34 +50,53 @@ if [[ -z ${SMOKE_NO_BUILD:-} ]]; then
     echo "fuzz build: $((SECONDS - build_start)) s"
 fi
 
-failed=()
-run_start=$SECONDS
-for t in "${targets[@]}"; do
-    bin=target/$host/release/$t
-    [[ -x $bin ]] || {
-        echo "$t: not built ($bin)" >&2
-        failed+=("$t")
-        continue
-    }
+# Runs one target; its summary line goes to $logs/<target>.line, a failure leaves
+# $logs/<target>.failed.
+run_one() {
+    local t=$1 bin=target/$host/release/$1 start=$SECONDS
+    if [[ ! -x $bin ]]; then
+        echo "$t: not built ($bin)" >"$logs/$t.line"
+        touch "$logs/$t.failed"
+        return
+    fi
     mkdir -p "corpus/$t" "artifacts/$t"
-    dirs=("corpus/$t")
+    local dirs=("corpus/$t")
     [[ -d seeds/$t ]] && dirs+=("seeds/$t")
     [[ -d regressions/$t ]] && dirs+=("regressions/$t")
-    args=(-max_total_time="$secs" -timeout=60 -print_final_stats=1 -artifact_prefix="artifacts/$t/")
+    local args=(-max_total_time="$secs" -timeout=60 -print_final_stats=1 -artifact_prefix="artifacts/$t/")
+    local ml
     ml=$(max_len "$t")
     ((ml > 0)) && args+=(-max_len="$ml")
-    start=$SECONDS
     if "$bin" "${args[@]}" "${dirs[@]}" >"$logs/$t" 2>&1; then
+        local execs cov
         execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$logs/$t")
-        cov=$(grep -o 'cov: [0-9]*' "$logs/$t" | tail -n 1)
-        printf '%-20s ok   %3ss  %8s execs  %s\n' "$t" "$((SECONDS - start))" "${execs:-?}" "$cov"
+        cov=$(grep -o 'cov: [0-9]*' "$logs/$t" | tail -n 1 || true)
+        printf '%-20s ok   %3ss  %8s execs  %s\n' "$t" "$((SECONDS - start))" "${execs:-?}" "$cov" >"$logs/$t.line"
     else
-        printf '%-20s FAILED after %ss\n' "$t" "$((SECONDS - start))"
-        tail -n 40 "$logs/$t"
-        failed+=("$t")
+        {
+            printf '%-20s FAILED after %ss\n' "$t" "$((SECONDS - start))"
+            tail -n 40 "$logs/$t"
+        } >"$logs/$t.line"
+        touch "$logs/$t.failed"
     fi
+}
+
+# Targets are single-threaded: run as many at once as there are cores (SMOKE_JOBS).
+parallel=${SMOKE_JOBS:-$(nproc)}
+run_start=$SECONDS
+for t in "${targets[@]}"; do
+    while (($(jobs -rp | wc -l) >= parallel)); do
+        wait -n || true
+    done
+    run_one "$t" &
 done
-echo "fuzz smoke: ${#targets[@]} targets x ${secs} s in $((SECONDS - run_start)) s"
+wait
+failed=()
+for t in "${targets[@]}"; do
+    cat "$logs/$t.line"
+    [[ -e $logs/$t.failed ]] && failed+=("$t")
+done
+echo "fuzz smoke: ${#targets[@]} targets x ${secs} s, $parallel at a time, in $((SECONDS - run_start)) s"
 if ((${#failed[@]} > 0)); then
     echo "failed: ${failed[*]}" >&2
     exit 1

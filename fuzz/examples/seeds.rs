@@ -303,8 +303,14 @@ fn seeds_kzg() -> (Seeds, Seeds, Seeds, Seeds) {
         ("tamper-index", cells(&sixteen[..5], Some((3, 3, 0, 1)))),
     ];
     // enum Input { Mask(u128), Raw(Vec<u8>) }
-    let mut unordered: Vec<u8> = (0..64u8).map(|i| i * 2).collect();
+    let raw = |indices: &[u8]| Enc::new().variant(1, 2).bytes(indices).done();
+    let half: Vec<u8> = (0..64u8).map(|i| i * 2).collect();
+    let mut unordered = half.clone();
     unordered.swap(10, 11);
+    let mut duplicate = half.clone();
+    duplicate[20] = duplicate[19];
+    let mut out_of_range = half.clone();
+    out_of_range[63] = 200;
     let recover = vec![
         (
             "mask-even",
@@ -313,12 +319,12 @@ fn seeds_kzg() -> (Seeds, Seeds, Seeds, Seeds) {
                 .u128(0x5555_5555_5555_5555_5555_5555_5555_5555)
                 .done(),
         ),
-        // Each recovery costs a full FK20 run (seconds under ASan): one well-formed seed per
-        // variant shape, and a raw list that fails its order check cheaply.
-        (
-            "raw-unordered",
-            Enc::new().variant(1, 2).bytes(&unordered).done(),
-        ),
+        // Each recovery costs a full FK20 run (seconds under ASan): one well-formed seed, and
+        // raw lists that fail each index check cheaply.
+        ("raw-unordered", raw(&unordered)),
+        ("raw-too-few", raw(&half[..10])),
+        ("raw-duplicate", raw(&duplicate)),
+        ("raw-out-of-range", raw(&out_of_range)),
     ];
     (decode, verify_proof, verify_cells, recover)
 }
