@@ -374,7 +374,7 @@ enum Slot {
 enum Undo {
     Licence(LicenceId, Licence),
     Wallet(Address, Option<Wallet>),
-    Receipt((u64, H256)),
+    Receipt(H256),
     Operators(Address, Option<BTreeSet<Address>>),
     Slot((u64, LicenceId), Option<Slot>),
 }
@@ -392,7 +392,8 @@ pub struct Economy {
     licences: Vec<Licence>,
     operators: BTreeMap<Address, BTreeSet<Address>>,
     wallets: BTreeMap<Address, Wallet>,
-    receipts: BTreeSet<(u64, H256)>,
+    /// Transaction hashes that paid: one use across every chain.
+    receipts: BTreeSet<H256>,
     check_ins: BTreeMap<(u64, LicenceId), Slot>,
     pool: Option<RewardPool>,
     totals: Totals,
@@ -475,9 +476,9 @@ impl Economy {
         self.wallets.iter()
     }
 
-    /// Whether a receipt has paid for a purchase.
-    pub fn receipt_used(&self, chain_id: u64, tx_hash: &H256) -> bool {
-        self.receipts.contains(&(chain_id, *tx_hash))
+    /// Whether a transaction hash has paid for a purchase (on any chain).
+    pub fn receipt_used(&self, tx_hash: &H256) -> bool {
+        self.receipts.contains(tx_hash)
     }
 
     /// The reward pool, once launched.

@@ -96,7 +96,7 @@ pub enum EconomyError {
         /// The chain id.
         chain_id: u64,
     },
-    /// A receipt (chain id, transaction hash) already paid for a purchase.
+    /// The receipt's transaction hash already paid for a purchase (on any chain).
     #[error("receipt already used")]
     ReceiptUsed,
     /// The receipt pays less than the purchase costs.

@@ -34,7 +34,9 @@ impl Economy {
                 chain_id: r.chain_id,
             });
         }
-        if self.receipts.contains(&(r.chain_id, r.tx_hash)) {
+        // A transaction hash pays once across every chain: a pre-EIP-155 transaction replays
+        // on another chain under the same hash, so (chain, hash) would let it pay twice.
+        if self.receipts.contains(&r.tx_hash) {
             return Err(EconomyError::ReceiptUsed);
         }
         let buyer = r.payer;
@@ -102,9 +104,8 @@ impl Economy {
                 });
             }
         }
-        let key = (r.chain_id, r.tx_hash);
-        self.receipts.insert(key);
-        j.undo.push(Undo::Receipt(key));
+        self.receipts.insert(r.tx_hash);
+        j.undo.push(Undo::Receipt(r.tx_hash));
         let w = self.wallet_mut(j, buyer);
         if whitelist_phase {
             w.whitelist_bought = bought.saturating_add(p.quantity);
