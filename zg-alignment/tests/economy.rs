@@ -1,5 +1,10 @@
 // Test code: a panic here is a failure report.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation
+)]
 
 //! The sale, licence and reward rules on small cases computed by hand, and attacks driven
 //! through `Economy::apply`.
