@@ -888,3 +888,92 @@ fn vesting_amounts_follow_the_floor_formula() {
     assert_eq!(sum, u128::MAX - big.tge().units());
     assert!(RewardPool::new(Amount::new(1), 0).is_err());
 }
+
+#[test]
+fn epoch_zero_and_settled_epochs_take_no_check_in() {
+    let (mut e, keys) = launched(1, 1_000);
+    // A `now` before launch is epoch 0: never open, even though it is "the current epoch".
+    let early = Timestamp(LAUNCH.0 - 1);
+    assert_eq!(e.epoch_at(early), 0);
+    refused(
+        &mut e,
+        early,
+        &check_in(&keys[0], 0, 0, 1),
+        EconomyError::EpochNotOpen { epoch: 0 },
+    );
+    e.apply(day(1), &check_in(&keys[0], 0, 1, 1)).unwrap();
+    settle(&mut e, 1, &[true]);
+    // Day 1 is settled: a late check-in for it is refused and leaves no record.
+    refused(
+        &mut e,
+        day(1),
+        &check_in(&keys[0], 0, 1, 1),
+        EconomyError::EpochNotOpen { epoch: 1 },
+    );
+    e.check_invariants().unwrap();
+}
+
+#[test]
+fn an_approval_flood_stays_within_the_per_owner_bound() {
+    let mut e = sold(1, 1_000);
+    for i in 0..16u8 {
+        e.apply(
+            PUBLIC,
+            &Call::new(
+                a(5),
+                Op::SetApprovalForAll {
+                    operator: a(100 + i),
+                    approved: true,
+                },
+            ),
+        )
+        .unwrap();
+    }
+    refused(
+        &mut e,
+        PUBLIC,
+        &Call::new(
+            a(5),
+            Op::SetApprovalForAll {
+                operator: a(200),
+                approved: true,
+            },
+        ),
+        EconomyError::TooManyOperators,
+    );
+    // Re-approving one already approved, and revoking, still work.
+    e.apply(
+        PUBLIC,
+        &Call::new(
+            a(5),
+            Op::SetApprovalForAll {
+                operator: a(100),
+                approved: true,
+            },
+        ),
+    )
+    .unwrap();
+    e.apply(
+        PUBLIC,
+        &Call::new(
+            a(5),
+            Op::SetApprovalForAll {
+                operator: a(100),
+                approved: false,
+            },
+        ),
+    )
+    .unwrap();
+    e.apply(
+        PUBLIC,
+        &Call::new(
+            a(5),
+            Op::SetApprovalForAll {
+                operator: a(200),
+                approved: true,
+            },
+        ),
+    )
+    .unwrap();
+    e.check_invariants().unwrap();
+}

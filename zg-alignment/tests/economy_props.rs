@@ -100,6 +100,8 @@ enum Step {
     /// Tens of minutes.
     WaitHours(u8),
     WaitDays(u16),
+    /// Time going back (the mirror takes any `now`), in tens of minutes.
+    Rewind(u8),
     /// Settle every ended day, each as its own call.
     CatchUp(u16),
 }
@@ -123,6 +125,7 @@ fn step() -> impl Strategy<Value = Step> {
         3 => any::<u8>().prop_map(Step::WaitHours),
         1 => (0u16..400).prop_map(Step::WaitDays),
         2 => any::<u16>().prop_map(Step::CatchUp),
+        1 => any::<u8>().prop_map(Step::Rewind),
     ]
 }
 
@@ -261,7 +264,7 @@ fn call(e: &Economy, keys: &[OperatorKey], now: Timestamp, s: &Step) -> Call {
             Call::new(owner_or(e, s, l), Op::Claim { licence: l })
         }
         Step::CatchUp(bits) => call(e, keys, now, &Step::Settle(2, bits, 0)),
-        Step::WaitHours(_) | Step::WaitDays(_) => Call::new(who(0), Op::Launch),
+        Step::WaitHours(_) | Step::WaitDays(_) | Step::Rewind(_) => Call::new(who(0), Op::Launch),
     }
 }
 
@@ -281,6 +284,10 @@ proptest! {
             match s {
                 Step::WaitHours(h) => { now = now.plus_millis(u64::from(*h) * 600_000); continue; }
                 Step::WaitDays(d) => { now = now.plus_millis(u64::from(*d) * DAY_MS); continue; }
+                Step::Rewind(h) => {
+                    now = Timestamp(now.0.saturating_sub(u64::from(*h) * 600_000));
+                    continue;
+                }
                 _ => {}
             }
             let repeat = if matches!(s, Step::CatchUp(_)) { 2_000 } else { 1 };

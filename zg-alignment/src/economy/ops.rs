@@ -317,7 +317,12 @@ impl Economy {
         if c.chain_id != self.config.chain_id || c.contract != self.config.contract {
             return Err(EconomyError::WrongDomain);
         }
-        if c.epoch != self.epoch_at(now) || c.epoch > settled.saturating_add(MAX_OPEN_EPOCHS) {
+        // The current epoch only, after the last settled day (a `now` before launch is epoch 0,
+        // never open) and within MAX_OPEN_EPOCHS of it.
+        if c.epoch != self.epoch_at(now)
+            || c.epoch <= settled
+            || c.epoch > settled.saturating_add(MAX_OPEN_EPOCHS)
+        {
             return Err(EconomyError::EpochNotOpen { epoch: c.epoch });
         }
         let operator = self
