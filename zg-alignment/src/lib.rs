@@ -12,6 +12,5 @@
 pub mod economy;
 
 pub use economy::{
-    Address, Call, Economy, EconomyConfig, EconomyError, LicenceId, Op, Outcome, RewardPool,
-    SaleConfig,
+    Address, Economy, EconomyConfig, EconomyError, LicenceId, RewardPool, SaleConfig,
 };

@@ -2,17 +2,27 @@
 
 use zg_core::{Amount, Timestamp};
 
-use super::sale::{REBATE_BP, Rate, apply_promo, bp_of};
+use super::sale::{Quote, REBATE_BP, Rate, apply_promo, bp_of};
 use super::{
     Address, DAY_MS, Economy, EconomyError, Journal, LOCK_MS, Licence, LicenceId, MAX_OPEN_EPOCHS,
     MAX_OPERATORS_PER_OWNER, Outcome, Purchase, PurchaseRecord, RewardPool, SignedCheckIn, Slot,
     Undo, add, sub,
 };
 
+/// A checked purchase's amounts, before anything is written.
+struct Plan {
+    buyer: Address,
+    whitelist_phase: bool,
+    quote: Quote,
+    discount: Amount,
+    due: Amount,
+    owed_back: Amount,
+    rebate: Amount,
+    cashback: Amount,
+}
+
 impl Economy {
-    /// Buy licences. Checks, in order: relayer, sale open (launched → closed; before `start`
-    /// → not started), receipt chain and freshness, buyer, whitelist phase rules, referrer,
-    /// supply (sold out / not enough), promo code, payment. Then writes.
+    /// Buy licences: every check first ([`Economy::plan_purchase`]), then the writes.
     pub(super) fn purchase(
         &mut self,
         j: &mut Journal,
@@ -20,6 +30,75 @@ impl Economy {
         sender: Address,
         p: &Purchase,
     ) -> Result<PurchaseRecord, EconomyError> {
+        let plan = self.plan_purchase(now, sender, p)?;
+        let (buyer, r) = (plan.buyer, p.receipt);
+        let first = self.sold();
+        for &(tier, count) in &plan.quote.parts {
+            for _ in 0..count {
+                self.licences.push(Licence {
+                    owner: buyer,
+                    approved: None,
+                    tier,
+                    purchased_at: now,
+                    operator: None,
+                });
+            }
+        }
+        self.receipts.insert(r.tx_hash);
+        j.undo.push(Undo::Receipt(r.tx_hash));
+        let w = self.wallet_mut(j, buyer);
+        if plan.whitelist_phase {
+            w.whitelist_bought = w.whitelist_bought.saturating_add(p.quantity);
+        }
+        w.owed_back = add(w.owed_back, plan.owed_back)?;
+        w.referral_wei = add(w.referral_wei, plan.rebate)?;
+        if let Some(referrer) = p.referrer {
+            let w = self.wallet_mut(j, referrer);
+            w.referral_wei = add(w.referral_wei, plan.cashback)?;
+            w.referred = w
+                .referred
+                .checked_add(p.quantity)
+                .ok_or(EconomyError::Overflow)?;
+        }
+        let t = &mut self.totals;
+        t.purchases = t.purchases.checked_add(1).ok_or(EconomyError::Overflow)?;
+        t.received = add(t.received, r.amount)?;
+        t.list_price = add(t.list_price, plan.quote.total)?;
+        t.discounts = add(t.discounts, plan.discount)?;
+        t.revenue = add(t.revenue, plan.due)?;
+        t.owed_back = add(t.owed_back, plan.owed_back)?;
+        if p.referrer.is_some() {
+            t.referred = t
+                .referred
+                .checked_add(p.quantity)
+                .ok_or(EconomyError::Overflow)?;
+        }
+        t.referral_accrued = add(add(t.referral_accrued, plan.rebate)?, plan.cashback)?;
+        Ok(PurchaseRecord {
+            buyer,
+            first,
+            quantity: p.quantity,
+            parts: plan.quote.parts,
+            price: plan.quote.total,
+            discount: plan.discount,
+            due: plan.due,
+            paid: r.amount,
+            owed_back: plan.owed_back,
+            referrer: p.referrer,
+            rebate: plan.rebate,
+            cashback: plan.cashback,
+        })
+    }
+
+    /// A purchase's checks, in order: relayer, sale open (launched → closed; before `start`
+    /// → not started), receipt chain and freshness, buyer, whitelist phase rules, referrer,
+    /// supply (sold out / not enough), promo code, payment; and its amounts.
+    fn plan_purchase(
+        &self,
+        now: Timestamp,
+        sender: Address,
+        p: &Purchase,
+    ) -> Result<Plan, EconomyError> {
         self.only(sender, self.config.relayer)?;
         let sale = &self.config.sale;
         if self.pool.is_some() {
@@ -44,8 +123,8 @@ impl Economy {
             return Err(EconomyError::ZeroAddress);
         }
         let whitelist_phase = now < sale.public_at();
-        let bought = self.wallets.get(&buyer).map_or(0, |w| w.whitelist_bought);
         if whitelist_phase {
+            let bought = self.wallets.get(&buyer).map_or(0, |w| w.whitelist_bought);
             if !sale.whitelist.contains(&buyer) {
                 return Err(EconomyError::NotWhitelisted { buyer });
             }
@@ -74,14 +153,12 @@ impl Economy {
                 .ok_or(EconomyError::UnknownPromoCode)?,
         };
         let due = apply_promo(quote.total, bp);
-        let discount = sub(quote.total, due)?;
         if r.amount < due {
             return Err(EconomyError::Underpaid {
                 due,
                 paid: r.amount,
             });
         }
-        let owed_back = sub(r.amount, due)?;
         let (rebate, cashback) = match p.referrer {
             None => (Amount::ZERO, Amount::ZERO),
             Some(referrer) => {
@@ -90,61 +167,13 @@ impl Economy {
                 (bp_of(due, REBATE_BP), bp_of(due, rate))
             }
         };
-
-        // ----- effects -----
-        let first = self.sold();
-        for &(tier, count) in &quote.parts {
-            for _ in 0..count {
-                self.licences.push(Licence {
-                    owner: buyer,
-                    approved: None,
-                    tier,
-                    purchased_at: now,
-                    operator: None,
-                });
-            }
-        }
-        self.receipts.insert(r.tx_hash);
-        j.undo.push(Undo::Receipt(r.tx_hash));
-        let w = self.wallet_mut(j, buyer);
-        if whitelist_phase {
-            w.whitelist_bought = bought.saturating_add(p.quantity);
-        }
-        w.owed_back = add(w.owed_back, owed_back)?;
-        w.referral_wei = add(w.referral_wei, rebate)?;
-        if let Some(referrer) = p.referrer {
-            let w = self.wallet_mut(j, referrer);
-            w.referral_wei = add(w.referral_wei, cashback)?;
-            w.referred = w
-                .referred
-                .checked_add(p.quantity)
-                .ok_or(EconomyError::Overflow)?;
-        }
-        let t = &mut self.totals;
-        t.purchases = t.purchases.checked_add(1).ok_or(EconomyError::Overflow)?;
-        t.received = add(t.received, r.amount)?;
-        t.list_price = add(t.list_price, quote.total)?;
-        t.discounts = add(t.discounts, discount)?;
-        t.revenue = add(t.revenue, due)?;
-        t.owed_back = add(t.owed_back, owed_back)?;
-        if p.referrer.is_some() {
-            t.referred = t
-                .referred
-                .checked_add(p.quantity)
-                .ok_or(EconomyError::Overflow)?;
-        }
-        t.referral_accrued = add(add(t.referral_accrued, rebate)?, cashback)?;
-        Ok(PurchaseRecord {
+        Ok(Plan {
             buyer,
-            first,
-            quantity: p.quantity,
-            parts: quote.parts,
-            price: quote.total,
-            discount,
+            whitelist_phase,
+            discount: sub(quote.total, due)?,
+            owed_back: sub(r.amount, due)?,
+            quote,
             due,
-            paid: r.amount,
-            owed_back,
-            referrer: p.referrer,
             rebate,
             cashback,
         })
