@@ -5,6 +5,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod alignment;
 mod consensus;
 mod erasure;
 mod kzg;
@@ -43,6 +44,9 @@ enum Command {
     /// Tendermint-style BFT partitions in the simulator.
     #[command(subcommand)]
     Consensus(consensus::ConsensusCommand),
+    /// The alignment network: node sale, licences and rewards.
+    #[command(subcommand)]
+    Alignment(alignment::AlignmentCmd),
 }
 
 fn main() -> std::process::ExitCode {
@@ -54,6 +58,7 @@ fn main() -> std::process::ExitCode {
         Command::Kzg(cmd) => kzg::run(cmd),
         Command::Erasure(cmd) => erasure::run(cmd),
         Command::Consensus(c) => consensus::run_command(c),
+        Command::Alignment(c) => alignment::run(c),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
