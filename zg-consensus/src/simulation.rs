@@ -38,7 +38,7 @@ use crate::types::{
     Height, PartitionId, Proposal, Round, SignedProposal, SignedVote, ValidatorIndex, Vote,
     VoteKind,
 };
-use crate::validators::{StakeEntry, StakeTable, ValidatorSet};
+use crate::validators::{StakeTable, ValidatorSet};
 
 /// The machines of a scenario.
 pub type BoxedMachine<S> = Box<dyn Machine<Consensus<S>>>;
@@ -526,28 +526,40 @@ impl<S: Scheme> Machine<Consensus<S>> for SplitAttacker<S> {
     }
 }
 
-/// Deterministic key material of validator `i`.
-pub fn validator_seed(i: usize) -> [u8; 32] {
-    zg_core::keccak256_parts(&[b"zgc/sim/validator", &(i as u64).to_be_bytes()]).0
+/// The deployment name simulated validators derive their keys from
+/// ([`NodeKeys::derive`](zg_vrf::NodeKeys::derive)).
+pub const SIM_DEPLOYMENT: &[u8] = b"zgc/sim";
+
+/// Both keys of simulated validator `i` (node `i`): the workspace's one derivation.
+pub fn validator_keys<S: Scheme>(i: usize) -> zg_vrf::NodeKeys<S> {
+    zg_vrf::NodeKeys::derive(SIM_DEPLOYMENT, NodeId(i as u64))
 }
 
-/// The stake table of `n` equal-stake validators, with `stake(i)` each.
+/// The BLS (scheme) secret key of simulated validator `i`.
+pub fn validator_key<S: Scheme>(i: usize) -> S::SecretKey {
+    validator_keys::<S>(i).bls
+}
+
+/// The stake table of `n` validators (nodes `0..n`), with `stake(i)` each.
 pub fn stake_table<S: Scheme>(
     n: usize,
     epoch: Epoch,
     stake: impl Fn(usize) -> u128,
 ) -> StakeTable<S> {
-    StakeTable {
-        epoch,
-        entries: (0..n)
-            .map(|i| {
-                StakeEntry::new(
-                    &S::secret_key_from_seed(&validator_seed(i)),
-                    Amount::new(stake(i)),
-                )
-            })
-            .collect(),
+    let entries = (0..n)
+        .map(|i| validator_keys::<S>(i).entry(Amount::new(stake(i))))
+        .collect();
+    // Keys derived per node are distinct and their proofs verify; the stake is the caller's.
+    match StakeTable::new(epoch, entries, Amount::new(1)) {
+        Ok(table) => table,
+        Err(e) => panic_on_fixture(&e),
     }
+}
+
+#[cold]
+#[allow(clippy::panic)] // a fixture the caller asked for is impossible (total stake overflows)
+fn panic_on_fixture(e: &zg_vrf::Error) -> ! {
+    panic!("simulation stake table refused: {e}")
 }
 
 /// Runs a scenario. Safety and liveness are reported, not asserted.
@@ -631,11 +643,10 @@ pub fn run<S: Scheme>(scenario: &Scenario) -> Report {
         let (group_a, group_b) = (group_a.clone(), group_b.clone());
         move |id: NodeId, now: Timestamp, records: &[crate::Record<S>]| -> BoxedMachine<S> {
             let i = usize::try_from(id.0).unwrap_or(usize::MAX);
-            let seed = validator_seed(i);
             let node = || {
                 Node::<S>::restore(
                     config.clone(),
-                    Some(S::secret_key_from_seed(&seed)),
+                    Some(validator_key::<S>(i)),
                     genesis.clone(),
                     records,
                     now,
@@ -654,7 +665,7 @@ pub fn run<S: Scheme>(scenario: &Scenario) -> Report {
                 Some(Behaviour::Silent | Behaviour::Mixed) => Box::new(Silent),
                 Some(Behaviour::Equivocate) => Box::new(Equivocator {
                     inner,
-                    secret: S::secret_key_from_seed(&seed),
+                    secret: validator_key::<S>(i),
                     network: config.network,
                     peers: n as u64,
                     me: id,
@@ -669,7 +680,7 @@ pub fn run<S: Scheme>(scenario: &Scenario) -> Report {
                     queue: VecDeque::new(),
                 }),
                 Some(Behaviour::Split) => {
-                    let secret = S::secret_key_from_seed(&seed);
+                    let secret = validator_key::<S>(i);
                     let index = genesis.index_of(&S::public_key(&secret));
                     let mut attacker = SplitAttacker {
                         secret,
@@ -859,9 +870,8 @@ impl<S: Scheme> StakingChain<S> {
         }
         // The chain orders evidence before the next announcement; every node gets it.
         if let Ok(s) = self.ledger.apply_evidence(evidence)
-            && let Some(i) = (0..self.n).find(|&i| {
-                S::public_key(&S::secret_key_from_seed(&validator_seed(i))) == s.validator
-            })
+            && let Some(i) =
+                (0..self.n).find(|&i| S::public_key(&validator_key::<S>(i)) == s.validator)
         {
             self.excluded
                 .push((u16::try_from(i).unwrap_or(u16::MAX), s.excluded_from));
@@ -959,9 +969,7 @@ impl Checker {
                         if certificate.epoch >= from
                             && let Some(set) = chain.ledger.set(certificate.epoch)
                         {
-                            let key = S::public_key(&S::secret_key_from_seed(&validator_seed(
-                                idx.into(),
-                            )));
+                            let key = S::public_key(&validator_key::<S>(idx.into()));
                             if set.index_of(&key).is_some() {
                                 self.slashed_signers_after_exclusion += 1;
                             }
