@@ -161,11 +161,12 @@
 //!
 //! # Features
 //!
-//! * `insecure-test-scheme` — `InsecureTestScheme` (see above). Tests, benches, fuzzing and the
-//!   CLI's `--insecure-fast-signatures` only.
-//! * `sim` — the `simulation` module: whole networks in the zg-core simulator with Byzantine machine
-//!   types (silent, equivocating, withholding, selective, a split coalition), a staking-chain
-//!   stand-in and a safety checker; used by the tests and `zg consensus simulate`.
+//! * `insecure-test-scheme` — `InsecureTestScheme` (see above, from zg-bls). Tests, benches,
+//!   fuzzing and zg-testkit's `insecure-sim` binary only; no shipped binary enables it.
+//!
+//! Scenario harnesses (whole networks in the zg-core simulator with Byzantine machine types, a
+//! staking-chain stand-in and a safety checker) live in the unpublished `zg-testkit` crate,
+//! used by the tests, benches and `zg consensus simulate`.
 //!
 //! # Panics and safety
 //!
@@ -202,8 +203,6 @@ mod partition;
 mod protocol;
 mod receipt;
 mod redeem;
-#[cfg(feature = "sim")]
-pub mod simulation;
 mod staking;
 mod types;
 mod validators;

@@ -11,11 +11,11 @@
 
 use std::sync::Arc;
 
-use zg_consensus::simulation::{Behaviour, Scenario, run, stake_table};
 use zg_consensus::{
     Bls, Error, Evidence, InsecureTestScheme as T, Scheme, StakeLedger, StakeTable, ValidatorSet,
 };
 use zg_core::{Epoch, H256, Timestamp};
+use zg_testkit::consensus::{Behaviour, Scenario, run, stake_table};
 
 #[test]
 fn equivocator_is_slashed_once_and_excluded_from_the_next_epoch_everywhere() {
@@ -85,7 +85,7 @@ fn ledger_for(n: usize) -> (StakeLedger<T>, Vec<<T as Scheme>::SecretKey>) {
     let table = stake_table::<T>(n, Epoch(0), |_| 1000);
     let set = Arc::new(ValidatorSet::from_stake_table(H256([9; 32]), &table).unwrap());
     let secrets = (0..n)
-        .map(zg_consensus::simulation::validator_key::<T>)
+        .map(zg_testkit::consensus::validator_key::<T>)
         .collect();
     (StakeLedger::new(set, 1000, 4).unwrap(), secrets)
 }

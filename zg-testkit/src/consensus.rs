@@ -1,4 +1,4 @@
-//! Whole-network scenarios in the zg-core simulator (feature `sim`): honest [`Node`]s, Byzantine
+//! Whole-network zg-consensus scenarios in the zg-core simulator: honest [`Node`]s, Byzantine
 //! machines, a staking chain stand-in, and a safety checker.
 //!
 //! Byzantine behaviour lives in separate machine types, never in the honest node:
@@ -28,17 +28,11 @@ use zg_core::machine::{Input, Machine, Output, Recipient};
 use zg_core::sim::{Fault, Latency, LinkConfig, SimConfig, SimRng, Simulation};
 use zg_core::{Amount, Epoch, H256, NodeId, Timestamp};
 
-use crate::config::Config;
-use crate::evidence::Evidence;
-use crate::node::{Node, PartitionState};
-use crate::protocol::{Command, Consensus, Event, Message, Request};
-use crate::scheme::Scheme;
-use crate::staking::StakeLedger;
-use crate::types::{
-    Height, PartitionId, Proposal, Round, SignedProposal, SignedVote, ValidatorIndex, Vote,
-    VoteKind,
+use zg_consensus::{
+    Command, Config, Consensus, Event, Evidence, Height, Message, Node, PartitionId,
+    PartitionState, Proposal, Request, Round, Scheme, SignedProposal, SignedVote, StakeLedger,
+    StakeTable, ValidatorIndex, ValidatorSet, Vote, VoteKind,
 };
-use crate::validators::{StakeTable, ValidatorSet};
 
 /// The machines of a scenario.
 pub type BoxedMachine<S> = Box<dyn Machine<Consensus<S>>>;
@@ -159,19 +153,19 @@ impl Default for Scenario {
             stakes: None,
             byzantine_ids: None,
             config: Config {
-                timeout_propose: crate::Timeout {
+                timeout_propose: zg_consensus::Timeout {
                     base_ms: 300,
                     delta_ms: 100,
                 },
-                timeout_prevote: crate::Timeout {
+                timeout_prevote: zg_consensus::Timeout {
                     base_ms: 150,
                     delta_ms: 50,
                 },
-                timeout_precommit: crate::Timeout {
+                timeout_precommit: zg_consensus::Timeout {
                     base_ms: 150,
                     delta_ms: 50,
                 },
-                resend: crate::Timeout {
+                resend: zg_consensus::Timeout {
                     base_ms: 200,
                     delta_ms: 100,
                 },
@@ -268,7 +262,11 @@ pub struct Watched<S: Scheme> {
 }
 
 impl<S: Scheme> Machine<Consensus<S>> for Watched<S> {
-    fn handle(&mut self, now: Timestamp, input: Input<Consensus<S>>) -> Result<(), crate::Error> {
+    fn handle(
+        &mut self,
+        now: Timestamp,
+        input: Input<Consensus<S>>,
+    ) -> Result<(), zg_consensus::Error> {
         let r = self.inner.handle(now, input);
         if let Some(state) = self.inner.partition_state(PartitionId(0)) {
             self.states.borrow_mut().insert(self.id.0, state);
@@ -296,7 +294,7 @@ impl<S: Scheme> Machine<Consensus<S>> for Watched<S> {
 pub struct Silent;
 
 impl<S: Scheme> Machine<Consensus<S>> for Silent {
-    fn handle(&mut self, _: Timestamp, _: Input<Consensus<S>>) -> Result<(), crate::Error> {
+    fn handle(&mut self, _: Timestamp, _: Input<Consensus<S>>) -> Result<(), zg_consensus::Error> {
         Ok(())
     }
     fn poll_output(&mut self) -> Option<Output<Consensus<S>>> {
@@ -316,7 +314,11 @@ pub struct Equivocator<S: Scheme> {
 }
 
 impl<S: Scheme> Machine<Consensus<S>> for Equivocator<S> {
-    fn handle(&mut self, now: Timestamp, input: Input<Consensus<S>>) -> Result<(), crate::Error> {
+    fn handle(
+        &mut self,
+        now: Timestamp,
+        input: Input<Consensus<S>>,
+    ) -> Result<(), zg_consensus::Error> {
         self.inner.handle(now, input)
     }
 
@@ -361,7 +363,11 @@ pub struct Withholder<S: Scheme> {
 }
 
 impl<S: Scheme> Machine<Consensus<S>> for Withholder<S> {
-    fn handle(&mut self, now: Timestamp, input: Input<Consensus<S>>) -> Result<(), crate::Error> {
+    fn handle(
+        &mut self,
+        now: Timestamp,
+        input: Input<Consensus<S>>,
+    ) -> Result<(), zg_consensus::Error> {
         self.inner.handle(now, input)
     }
 
@@ -392,7 +398,11 @@ pub struct Selective<S: Scheme> {
 }
 
 impl<S: Scheme> Machine<Consensus<S>> for Selective<S> {
-    fn handle(&mut self, now: Timestamp, input: Input<Consensus<S>>) -> Result<(), crate::Error> {
+    fn handle(
+        &mut self,
+        now: Timestamp,
+        input: Input<Consensus<S>>,
+    ) -> Result<(), zg_consensus::Error> {
         self.inner.handle(now, input)
     }
 
@@ -507,7 +517,11 @@ impl<S: Scheme> SplitAttacker<S> {
 }
 
 impl<S: Scheme> Machine<Consensus<S>> for SplitAttacker<S> {
-    fn handle(&mut self, _: Timestamp, input: Input<Consensus<S>>) -> Result<(), crate::Error> {
+    fn handle(
+        &mut self,
+        _: Timestamp,
+        input: Input<Consensus<S>>,
+    ) -> Result<(), zg_consensus::Error> {
         if let Input::Message { message, .. } = input {
             let (p, h, r) = match &message {
                 Message::Vote(v) => (v.vote.partition, v.vote.height, v.vote.round),
@@ -641,7 +655,7 @@ pub fn run<S: Scheme>(scenario: &Scenario) -> Report {
         let monitor = monitor.clone();
         let states = states.clone();
         let (group_a, group_b) = (group_a.clone(), group_b.clone());
-        move |id: NodeId, now: Timestamp, records: &[crate::Record<S>]| -> BoxedMachine<S> {
+        move |id: NodeId, now: Timestamp, records: &[zg_consensus::Record<S>]| -> BoxedMachine<S> {
             let i = usize::try_from(id.0).unwrap_or(usize::MAX);
             let node = || {
                 Node::<S>::restore(
