@@ -178,3 +178,57 @@ fn committee_from_the_table_signs_a_certificate_weighted_by_seats() {
         Err(Error::InvalidClaim { .. })
     ));
 }
+
+#[test]
+fn rogue_bls_key_is_refused_by_the_table() {
+    // The attacker wants certificates that name the victim as a co-signer: it registers
+    // pk_r = pk_attacker − pk_victim, so that pk_victim + pk_r = pk_attacker. (Small scalars:
+    // 12 − 5 = 7; a real attacker subtracts points and never knows pk_r's secret.)
+    let scalar = |x: u8| {
+        let mut b = [0u8; 32];
+        b[31] = x;
+        zg_bls::BlsSecretKey::from_bytes(&b).unwrap()
+    };
+    let victim = scalar(5);
+    let attacker = scalar(12);
+    let rogue_key = Bls::public_key(&scalar(7));
+    let keys = nodes::<Bls>(2);
+    let honest = StakeEntry {
+        bls_key: Bls::public_key(&victim),
+        proof_of_possession: Bls::prove_possession(&victim),
+        ..keys[0].entry(Amount::new(50))
+    };
+    // Without a table's check the forgery verifies: one signature by the attacker "from" both.
+    let message = b"consensus/precommit/height-9";
+    let mut both = zg_bls::SignerBitmap::new(2);
+    both.insert(ValidatorIndex(0));
+    both.insert(ValidatorIndex(1));
+    let forged = AggregateCertificate::<Bls> {
+        signers: both,
+        signature: Bls::sign(&attacker, message),
+    };
+    let unchecked = [(honest.bls_key, 50u128), (rogue_key, 50u128)];
+    assert_eq!(forged.verify(&unchecked, message, 100), Ok(100));
+    // The table refuses the rogue key with each proof the attacker can make.
+    for proof in [
+        Bls::prove_possession(&attacker),
+        honest.proof_of_possession,
+        Bls::sign(&attacker, &rogue_key.to_bytes()),
+    ] {
+        let rogue = StakeEntry {
+            bls_key: rogue_key,
+            proof_of_possession: proof,
+            ..keys[1].entry(Amount::new(50))
+        };
+        assert_eq!(
+            StakeTable::new(Epoch(1), vec![honest.clone(), rogue], Amount::new(1)),
+            Err(Error::InvalidRegistration {
+                node: NodeId(1),
+                reason: "invalid proof of possession"
+            })
+        );
+    }
+    // With the honest rows only, the forgery names a member that is not there.
+    let table = StakeTable::new(Epoch(1), vec![honest], Amount::new(1)).unwrap();
+    assert!(forged.verify(&table.bls_members(), message, 1).is_err());
+}
