@@ -7,6 +7,8 @@
 //! * [`serving`] — a whole serving market in the simulator: a chain node running the ledger,
 //!   a provider broker (honest or a cheat), users, and the fixture constants the devnet and
 //!   benches share ([`serving::market`]).
+//! * [`stake`] — nodes with keys and a checked stake table over them, for any lane's tests
+//!   ([`stake::table`]).
 //!
 //! Simulated validators take their keys from the workspace's one derivation,
 //! [`zg_vrf::NodeKeys::derive`] under [`consensus::SIM_DEPLOYMENT`].
@@ -26,3 +28,4 @@
 
 pub mod consensus;
 pub mod serving;
+pub mod stake;
