@@ -60,15 +60,17 @@ use crate::validators::ValidatorSet;
 /// ```
 /// use std::sync::Arc;
 /// use zg_consensus::{
-///     Bls, Command, Config, Event, Message, Node, PartitionId, Record, Request, Scheme,
-///     StakeEntry, StakeTable, ValidatorSet,
+///     Bls, Command, Config, Event, Message, Node, PartitionId, Record, Request, StakeTable,
+///     ValidatorSet,
 /// };
 /// use zg_core::machine::{Input, Machine, Output};
-/// use zg_core::{Amount, Epoch, H256, Timestamp};
+/// use zg_core::{Amount, Epoch, H256, NodeId, Timestamp};
+/// use zg_vrf::NodeKeys;
 ///
 /// let config = Config { network: H256([7; 32]), ..Config::default() };
-/// let key = || Bls::secret_key_from_seed(&[1; 32]);
-/// let table = StakeTable { epoch: Epoch(0), entries: vec![StakeEntry::new(&key(), Amount::new(100))] };
+/// let keys = || NodeKeys::<Bls>::derive(b"example", NodeId(0));
+/// let key = || keys().bls;
+/// let table = StakeTable::new(Epoch(0), vec![keys().entry(Amount::new(100))], Amount::new(1))?;
 /// let genesis = Arc::new(ValidatorSet::from_stake_table(config.network, &table)?);
 ///
 /// let mut wal: Vec<Record<Bls>> = Vec::new(); // the host's durable log
