@@ -5,6 +5,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod alignment;
 mod consensus;
 mod erasure;
 mod kzg;
@@ -43,10 +44,17 @@ enum Command {
     /// Tendermint-style BFT partitions in the simulator.
     #[command(subcommand)]
     Consensus(consensus::ConsensusCommand),
+    /// Alignment-node checks: drift reports, TOPLOC inference proofs.
+    #[command(subcommand)]
+    Alignment(alignment::AlignmentCmd),
 }
 
 fn main() -> std::process::ExitCode {
     let result = match Cli::parse().command {
+        Command::Alignment(c) => match alignment::run(c) {
+            Ok(code) => return code,
+            Err(e) => Err(e),
+        },
         Command::Root(args) => root::run(args),
         Command::Vrf(args) => vrf::run(args),
         Command::Serving(cmd) => serving::run(cmd),
