@@ -10,6 +10,9 @@
 //!   all in deterministic integer/fixed-point arithmetic so reports are identical bytes on every
 //!   platform; severity (effect size) apart from the alert gate (significance, family-wise α
 //!   over subjects and time); too few samples is `NotMeasured`, never a pass.
+//! * [`toploc`]: TOPLOC inference proofs byte-compatible with the `toploc` package (258-byte
+//!   proofs, base64), prove and verify with the C++ verifier's conventions, the
+//!   under-specified points and the blind spots stated.
 //!
 //! ```
 //! use zg_alignment::drift::{DriftConfig, DriftReport, Fixed, Measured};
@@ -28,3 +31,4 @@
 #![forbid(unsafe_code)]
 
 pub mod drift;
+pub mod toploc;
