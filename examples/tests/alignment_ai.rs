@@ -210,3 +210,69 @@ fn drift_exit_statuses() {
     assert_eq!(code, 1);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+const TOPLOC: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../zg-alignment/tests/vectors/toploc"
+);
+
+/// `prove` prints the `toploc` package's own proofs; `verify` accepts them on the same
+/// activations and exits non-zero when a chunk was tampered with.
+#[test]
+fn toploc_prove_and_verify() {
+    let acts = format!("{TOPLOC}/small.activations.txt");
+    let proofs = format!("{TOPLOC}/small.proofs.txt");
+    let (code, out, err) = zg(&["alignment", "toploc", "prove", "--activations", &acts]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, std::fs::read_to_string(&proofs).unwrap());
+    let (code, out, _) = zg(&[
+        "alignment",
+        "toploc",
+        "verify",
+        "--proofs",
+        &proofs,
+        "--activations",
+        &acts,
+    ]);
+    assert_eq!(code, 0);
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert!(
+        lines
+            .iter()
+            .all(|j| j["pass"] == true && j["exp_mismatches"] == 0)
+    );
+    // Tamper with the last chunk only: mantissa bit 5 of every value.
+    let text = std::fs::read_to_string(&acts).unwrap();
+    let mut rows: Vec<String> = text.lines().map(str::to_owned).collect();
+    let last = rows.last_mut().unwrap();
+    *last = last
+        .split(' ')
+        .map(|w| format!("{:04x}", u16::from_str_radix(w, 16).unwrap() ^ 0x0020))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let dir = std::env::temp_dir().join(format!("zg-toploc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("acts");
+    std::fs::write(&bad, rows.join("\n")).unwrap();
+    let (code, out, _) = zg(&[
+        "alignment",
+        "toploc",
+        "verify",
+        "--proofs",
+        &proofs,
+        "--activations",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1);
+    let last: serde_json::Value = last_json(&out);
+    assert_eq!(
+        (last["chunk"].as_u64(), last["pass"].as_bool()),
+        (Some(3), Some(false))
+    );
+    assert_eq!(last["mant_err_mean"].as_f64(), Some(32.0));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

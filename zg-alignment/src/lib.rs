@@ -13,6 +13,9 @@
 //! * [`toploc`]: TOPLOC inference proofs byte-compatible with the `toploc` package (258-byte
 //!   proofs, base64), prove and verify with the C++ verifier's conventions, the
 //!   under-specified points and the blind spots stated.
+//! * [`ladder`]: the re-execution ladder — the sampling planner (p ≥ C/(R+S), detection
+//!   probability stated), VRF-drawn sampling after the fact, the commitment and re-execution
+//!   rungs, and the referee that bisects two traces and re-executes one step in integers.
 //!
 //! ```
 //! use zg_alignment::drift::{DriftConfig, DriftReport, Fixed, Measured};
@@ -31,4 +34,5 @@
 #![forbid(unsafe_code)]
 
 pub mod drift;
+pub mod ladder;
 pub mod toploc;
