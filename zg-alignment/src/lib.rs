@@ -16,6 +16,10 @@
 //! * [`ladder`]: the re-execution ladder — the sampling planner (p ≥ C/(R+S), detection
 //!   probability stated), VRF-drawn sampling after the fact, the commitment and re-execution
 //!   rungs, and the referee that bisects two traces and re-executes one step in integers.
+//! * [`poison`]: poisoning monitors for decentralized training — sample provenance by storage
+//!   root, seeded trainer assignment, per-contributor CUSUMs on update direction and norm
+//!   against a coordinate-wise median / trimmed mean, and MinHash near-duplicate bursts; every
+//!   alarm names the contributor and carries its evidence.
 //!
 //! ```
 //! use zg_alignment::drift::{DriftConfig, DriftReport, Fixed, Measured};
@@ -35,4 +39,5 @@
 
 pub mod drift;
 pub mod ladder;
+pub mod poison;
 pub mod toploc;

@@ -396,3 +396,113 @@ fn report_bytes_are_pinned() {
         )
     );
 }
+
+/// Page–Hinkley's statistics against the same recursion in f64 (truncating fixed-point
+/// division loses < 10⁻¹⁸ per step).
+#[test]
+fn page_hinkley_matches_float_reference() {
+    let mut rng = ChaCha8Rng::seed_from_u64(6);
+    let mut d = PageHinkley::new(fx(0.05), fx(1e9), 1);
+    let (mut mean, mut up, mut t) = (0.0f64, 0.0f64, 0.0f64);
+    for _ in 0..5000 {
+        let x = ((normal(&mut rng) + 0.3) * 1e6).round() / 1e6;
+        assert!(d.update(fx(x)).is_none());
+        t += 1.0;
+        mean += (x - mean) / t;
+        up = (up + x - mean - 0.05).max(0.0);
+    }
+    assert!(
+        (d.statistics().0.to_f64_lossy() - up).abs() < 1e-7,
+        "{:?} {up}",
+        d.statistics()
+    );
+}
+
+/// ADWIN in f64, the same buckets and cut rule: the window widths agree at every step of a
+/// stream with two planted changes.
+#[test]
+fn adwin_matches_float_reference() {
+    struct FloatAdwin {
+        rows: Vec<Vec<f64>>,
+        total: f64,
+        width: u64,
+        tick: u32,
+    }
+    impl FloatAdwin {
+        fn update(&mut self, x: f64) {
+            if self.rows.is_empty() {
+                self.rows.push(Vec::new());
+            }
+            self.rows[0].push(x);
+            self.total += x;
+            self.width += 1;
+            let mut r = 0;
+            while r < self.rows.len() && self.rows[r].len() > 5 {
+                let a = self.rows[r].remove(0);
+                let b = self.rows[r].remove(0);
+                if r + 1 == self.rows.len() {
+                    self.rows.push(Vec::new());
+                }
+                self.rows[r + 1].push(a + b);
+                r += 1;
+            }
+            self.tick += 1;
+            if self.tick < 32 {
+                return;
+            }
+            self.tick = 0;
+            'again: loop {
+                let l = (4.0 * self.width as f64 / 0.002).ln();
+                let (mut n0, mut s0) = (0u64, 0.0);
+                for row in (0..self.rows.len()).rev() {
+                    for &b in &self.rows[row] {
+                        n0 += 1 << row;
+                        s0 += b;
+                        let n1 = self.width - n0;
+                        if n1 == 0 {
+                            break 'again;
+                        }
+                        let d = s0 / n0 as f64 - (self.total - s0) / n1 as f64;
+                        if d * d * 2.0 * n0 as f64 * n1 as f64 >= 4.0 * l * (n0 + n1) as f64 {
+                            let top = self.rows.len() - 1;
+                            let b = self.rows[top].remove(0);
+                            self.total -= b;
+                            self.width -= 1 << top;
+                            if self.rows[top].is_empty() {
+                                self.rows.pop();
+                            }
+                            continue 'again;
+                        }
+                    }
+                }
+                break;
+            }
+        }
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(8);
+    let mut d = Adwin::new(fx(0.002), fx(2.0));
+    let mut f = FloatAdwin {
+        rows: Vec::new(),
+        total: 0.0,
+        width: 0,
+        tick: 0,
+    };
+    for t in 0..6000 {
+        let shift = if t < 2000 {
+            0.0
+        } else if t < 4000 {
+            1.0
+        } else {
+            -0.5
+        };
+        let x = ((0.3 * normal(&mut rng) + shift) * 1e6).round() / 1e6;
+        d.update(fx(x));
+        f.update(x);
+        assert_eq!(d.width(), f.width, "step {t}");
+    }
+    assert!(
+        d.width() <= 2100,
+        "the changes must have shrunk the window: {}",
+        d.width()
+    );
+}

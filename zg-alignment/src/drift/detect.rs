@@ -122,6 +122,11 @@ impl PageHinkley {
         }
     }
 
+    /// The current (increase, decrease) statistics gₜ.
+    pub fn statistics(&self) -> (Fixed, Fixed) {
+        (self.up, self.down)
+    }
+
     /// Feeds one value.
     pub fn update(&mut self, x: Fixed) -> Option<Alarm> {
         let x = clamp(x);
