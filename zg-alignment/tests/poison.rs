@@ -196,3 +196,28 @@ fn near_duplicate_burst_names_the_contributor() {
         assert!(a.pairs.iter().all(|p| p.2 >= 40));
     }
 }
+
+/// Floods: 5,000 distinct contributors each sending one near-duplicate, and 3,000 one-round
+/// contributors of updates, stay within the stated state bounds.
+#[test]
+fn monitors_stay_bounded_under_floods() {
+    let mut m = DuplicateMonitor::new(100, 40, 1000);
+    let sample: Vec<u8> = (0..500u32).map(|i| (i * 31 % 256) as u8).collect();
+    for i in 0..5000u64 {
+        let _ = m.submit(NodeId(10_000 + i), root(i), MinHash::of(&sample));
+        assert!(
+            m.held() <= 100 && m.tracked() <= 101,
+            "{} {}",
+            m.held(),
+            m.tracked()
+        );
+    }
+    let mut u = UpdateMonitor::new(Aggregate::Median, fx(0.5), fx(4.0));
+    for r in 0..1000u64 {
+        let ups: Vec<(NodeId, Vec<Fixed>)> = (0..3)
+            .map(|c| (NodeId(3 * r + c), vec![Fixed::ONE; 8]))
+            .collect();
+        u.round(&ups).unwrap();
+    }
+    assert_eq!(u.tracked(), 1024);
+}

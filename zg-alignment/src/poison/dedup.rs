@@ -83,7 +83,8 @@ pub struct DuplicateAlarm {
 }
 
 /// Near-duplicate burst detector over the last `window` submissions (memory: `window`
-/// signatures of 512 bytes plus their 16 band keys). A submission is a near-duplicate when an
+/// signatures of 512 bytes plus their 16 band keys, and near-duplicate records for at most
+/// `window + 1` contributors). A submission is a near-duplicate when an
 /// LSH band collides with an earlier one in the window and at least `min_agreement` of 64
 /// positions agree; a contributor with `burst` near-duplicates in the window raises an alarm
 /// (then its count restarts).
@@ -117,6 +118,11 @@ impl DuplicateMonitor {
         self.recent.len()
     }
 
+    /// Contributors with near-duplicate records held (≤ window + 1).
+    pub fn tracked(&self) -> usize {
+        self.dups.len()
+    }
+
     /// Feeds one submission from `who` (the authenticated submitter) with storage root `root`.
     pub fn submit(&mut self, who: NodeId, root: H256, sig: MinHash) -> Option<DuplicateAlarm> {
         let first_seq = self.seq - self.recent.len() as u64;
@@ -144,8 +150,15 @@ impl DuplicateMonitor {
         if self.recent.len() > self.window {
             self.evict(first_seq);
         }
-        let (earlier, a) = best?;
         let oldest = self.seq - self.recent.len() as u64;
+        if self.dups.len() > self.window {
+            // Each kept entry holds a submission still in the window: ≤ window entries.
+            self.dups.retain(|_, l| {
+                l.retain(|d| d.0 >= oldest);
+                !l.is_empty()
+            });
+        }
+        let (earlier, a) = best?;
         let list = self.dups.entry(who).or_default();
         list.retain(|d| d.0 >= oldest);
         list.push((seq, root, earlier, a));

@@ -85,6 +85,11 @@ impl UpdateMonitor {
         }
     }
 
+    /// Contributors with CUSUM state (≤ 1024: later newcomers are evaluated but not tracked).
+    pub fn tracked(&self) -> usize {
+        self.state.len()
+    }
+
     /// The robust aggregate of the round's updates.
     pub fn aggregate(&self, updates: &[(NodeId, Vec<Fixed>)]) -> Vec<Fixed> {
         let dim = updates.first().map_or(0, |u| u.1.len());
