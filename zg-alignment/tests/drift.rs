@@ -506,3 +506,19 @@ fn adwin_matches_float_reference() {
         d.width()
     );
 }
+
+/// Extreme parameters and inputs (an attacker choosing the stream, a misconfigured host) never
+/// overflow: slack and thresholds are clamped like the inputs.
+#[test]
+fn extreme_parameters_do_not_overflow() {
+    let big = Fixed(i128::MAX);
+    let mut c = Cusum::new(Fixed(i128::MIN), big, big);
+    let mut p = PageHinkley::new(big, big, 0);
+    let mut a = Adwin::new(big, big);
+    for x in [i128::MIN, i128::MAX, 0, -1, i128::MIN] {
+        let _ = c.update(Fixed(x));
+        let _ = p.update(Fixed(x));
+        let _ = a.update(Fixed(x));
+    }
+    assert!(c.statistics().0.0 >= 0 && p.statistics().1.0 >= 0);
+}

@@ -7,8 +7,11 @@
 //! stays. One compaction at level h moves any rank estimate by at most 2ʰ, so the sketch adds
 //! 2ʰ to its `rank_error` each time: for every x, |rank̂(x) − rank(x)| ≤ `rank_error`, and the
 //! KS distance between the sketch's CDF and the stream's is at most
-//! [`ks_error_bound`](QuantileSketch::ks_error_bound) = `rank_error / n`. With n values the
-//! bound is at most ⌈log₂(n/k)⌉·n/(k/2)·… in the worst case; in practice it is tracked exactly.
+//! [`ks_error_bound`](QuantileSketch::ks_error_bound) = `rank_error / n`. In the worst case: level
+//! h receives at most n/2ʰ values and each compaction there consumes at least k−1 of them, so it
+//! compacts at most n/(2ʰ(k−1)) times and adds at most n/(k−1); with at most ⌈log₂(n/k)⌉+1
+//! compacting levels the KS error is at most (⌈log₂(n/k)⌉+1)/(k−1) (k = 256, n = 10⁶: ≤ 5.5 %).
+//! The tracked value is usually far smaller (the test sees ≈ 3 % bound, far less actual error).
 //!
 //! Memory: at most `k` values per level and 64 levels, so ≤ 64·k values whatever n is (in
 //! practice ⌈log₂(n/k)⌉+1 levels).

@@ -76,8 +76,8 @@ impl UpdateMonitor {
     pub fn new(aggregate: Aggregate, slack: Fixed, threshold: Fixed) -> UpdateMonitor {
         UpdateMonitor {
             aggregate,
-            slack,
-            threshold,
+            slack: Fixed(slack.0.clamp(0, CLAMP)),
+            threshold: Fixed(threshold.0.clamp(0, CLAMP)),
             state: BTreeMap::new(),
             round: 0,
             max_contributors: 1024,
