@@ -33,6 +33,21 @@
 //! # Ok::<(), zg_alignment::drift::DriftError>(())
 //! ```
 //!
+//! ### Threat model of the AI checks
+//! * **Providers** choose their outputs, proofs and activations; they do not know the epoch seed
+//!   or the auditor's VRF key before serving, so they cannot tell which requests will be
+//!   re-executed ([`ladder::sampling`]). Proofs are decoded strictly (exact length, canonical
+//!   coefficients, modulus in k..=65 497) before anything is evaluated.
+//! * **Contributors** to training choose samples and updates. Monitors key state by the
+//!   transport-authenticated submitter, never by a field of the body; provenance, duplicate
+//!   and update state are bounded (per contributor and total; see each type) and refused
+//!   submissions create no state. Results never depend on the order of a round's updates.
+//! * **Streams** fed to drift detectors are untrusted: values and parameters are clamped, every
+//!   sum is saturating or 256-bit, and text is parsed exactly or rejected.
+//! * Out of scope: the model itself and its re-execution (the host's), receipt signatures (the
+//!   serving lane's), and what TOPLOC cannot see (negated activations, final-layer fp8 rounding;
+//!   see [`toploc`]), which is why sampled re-execution exists.
+//!
 //! Panic policy: untrusted inputs (decimal text, streams, counts) never panic; every failure
 //! is a typed error. `#![forbid(unsafe_code)]`.
 #![forbid(unsafe_code)]
