@@ -289,3 +289,18 @@ fn topk_ties_go_to_the_lowest_index() {
         Err(ToplocError::ChunkTooSmall { .. })
     ));
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    /// Any chunk (ties, NaNs, zeros included) verifies against its own proof with no error,
+    /// and the proof survives bytes and base64.
+    #[test]
+    fn own_proof_verifies_exactly(chunk in proptest::collection::vec(0u16..0xFFD9, 128..3000)) {
+        let p = prove(&chunk).unwrap();
+        proptest::prop_assert_eq!(Proof::from_bytes(&p.to_bytes()).unwrap(), p.clone());
+        proptest::prop_assert_eq!(Proof::from_base64(&p.to_base64()).unwrap(), p.clone());
+        let r = verify(&p, &chunk, &Thresholds::default()).unwrap();
+        proptest::prop_assert_eq!((r.exp_mismatches, r.mant_err_sum, r.pass), (0, 0, true));
+    }
+}
