@@ -44,13 +44,17 @@ enum Command {
     /// Tendermint-style BFT partitions in the simulator.
     #[command(subcommand)]
     Consensus(consensus::ConsensusCommand),
-    /// The alignment network: node sale, licences and rewards.
+    /// The alignment network: node sale, licences and rewards; drift reports, TOPLOC proofs.
     #[command(subcommand)]
     Alignment(alignment::AlignmentCmd),
 }
 
 fn main() -> std::process::ExitCode {
     let result = match Cli::parse().command {
+        Command::Alignment(c) => match alignment::run(c) {
+            Ok(code) => return code,
+            Err(e) => Err(e),
+        },
         Command::Root(args) => root::run(args),
         Command::Vrf(args) => vrf::run(args),
         Command::Serving(cmd) => serving::run(cmd),
@@ -58,7 +62,6 @@ fn main() -> std::process::ExitCode {
         Command::Kzg(cmd) => kzg::run(cmd),
         Command::Erasure(cmd) => erasure::run(cmd),
         Command::Consensus(c) => consensus::run_command(c),
-        Command::Alignment(c) => alignment::run(c),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
