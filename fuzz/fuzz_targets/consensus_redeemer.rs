@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use zg_consensus::{
-    BurnBatch, BurnEvent, BurnId, Certificate, Height, InsecureTestScheme as T, PartitionId,
+    BurnBatch, BurnEvent, BurnId, Certificate, EpochMember, Height, InsecureTestScheme as T, PartitionId,
     RedeemCommand, RedeemRecord, Redeemed, Redeemer, Round, Scheme, SignerBitmap, ValidatorIndex,
     ValidatorSet, Vote, VoteKind,
 };
@@ -29,6 +29,8 @@ const NETWORK: H256 = H256([5; 32]);
 const HEIGHTS_PER_EPOCH: u64 = 8;
 const EPOCHS: u64 = 4;
 const KEYS: usize = 7;
+/// The chain the redeemer mints on (every genuine burn here is for it).
+const DESTINATION: u64 = 7;
 
 type Key = <T as Scheme>::SecretKey;
 
@@ -47,6 +49,22 @@ fn members(e: u64, alt: bool) -> Vec<(<T as Scheme>::PublicKey, u128)> {
         .map(|i| {
             let k = &f.keys[(e as usize + i + shift) % KEYS];
             (T::public_key(k), i as u128 + 1)
+        })
+        .collect()
+}
+
+/// The `AddEpoch` rows of `members`, each with its key's proof of possession.
+fn epoch_members(e: u64, alt: bool) -> Vec<EpochMember<T>> {
+    let f = fixture();
+    let shift = if alt { 3 } else { 0 };
+    (0..4)
+        .map(|i| {
+            let k = &f.keys[(e as usize + i + shift) % KEYS];
+            EpochMember {
+                public_key: T::public_key(k),
+                weight: i as u128 + 1,
+                proof_of_possession: T::prove_possession(k),
+            }
         })
         .collect()
 }
@@ -139,7 +157,7 @@ enum Step {
 fuzz_target!(|steps: Vec<Step>| {
     let f = fixture();
     let mut records: Vec<RedeemRecord<T>> = Vec::new();
-    let mut r = Redeemer::<T>::restore(NETWORK, HEIGHTS_PER_EPOCH, &records);
+    let mut r = Redeemer::<T>::restore(NETWORK, HEIGHTS_PER_EPOCH, DESTINATION, &records);
     // Model: epochs known (with the true members or not), burns redeemed.
     let mut epochs: BTreeMap<u64, bool> = BTreeMap::new();
     let mut redeemed: BTreeSet<BurnId> = BTreeSet::new();
@@ -152,7 +170,7 @@ fuzz_target!(|steps: Vec<Step>| {
                     now,
                     MInput::Command(RedeemCommand::AddEpoch {
                         epoch: Epoch(e),
-                        members: members(e, alt),
+                        members: epoch_members(e, alt),
                     }),
                 );
                 assert!(res.is_ok(), "valid members refused: {res:?}");
@@ -177,7 +195,7 @@ fuzz_target!(|steps: Vec<Step>| {
                 }
             }
             Step::Restart => {
-                r = Redeemer::<T>::restore(NETWORK, HEIGHTS_PER_EPOCH, &records);
+                r = Redeemer::<T>::restore(NETWORK, HEIGHTS_PER_EPOCH, DESTINATION, &records);
                 assert_eq!(r.redeemed(), redeemed.len());
             }
             Step::Redeem {

@@ -228,7 +228,7 @@ pub use protocol::{
 pub use receipt::{
     BURN_EVENT_LEN, BurnBatch, BurnEvent, BurnReceipt, ValueCommitment, verify_receipt,
 };
-pub use redeem::{BurnId, Redeem, RedeemCommand, RedeemRecord, Redeemed, Redeemer};
+pub use redeem::{BurnId, EpochMember, Redeem, RedeemCommand, RedeemRecord, Redeemed, Redeemer};
 pub use scheme::{BatchItem, Scheme};
 pub use staking::{Slashing, StakeLedger};
 pub use types::{

@@ -1,4 +1,5 @@
-//! The redeem side: a machine that accepts each burn receipt once, from known epochs only.
+//! The redeem side: a machine that accepts each burn receipt once, from known epochs only, and
+//! only for its own destination chain.
 
 use core::convert::Infallible;
 use core::marker::PhantomData;
@@ -12,7 +13,7 @@ use crate::Error;
 use crate::receipt::{BurnEvent, BurnReceipt, verify_receipt};
 use crate::scheme::Scheme;
 use crate::types::{Height, PartitionId};
-use crate::validators::ValidatorSet;
+use crate::validators::{StakeTable, ValidatorSet};
 
 /// The redeem protocol marker: [`Redeemer<S>`] implements `Machine<Redeem<S>>`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -39,19 +40,70 @@ pub struct BurnId {
     pub index: u64,
 }
 
+/// One validator of an epoch as the redeemer receives it: key, voting weight, and the key's
+/// proof of possession, which the redeemer checks (a key without one could be a rogue key
+/// chosen to cancel others in an aggregate, forging certificates).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct EpochMember<S: Scheme> {
+    /// Public key.
+    pub public_key: S::PublicKey,
+    /// Voting weight, as in the epoch's [`ValidatorSet`].
+    pub weight: u128,
+    /// Proof of possession of the key's secret.
+    pub proof_of_possession: S::Signature,
+}
+
 /// Inputs of the redeemer.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum RedeemCommand<S: Scheme> {
     /// The sealed validator set of an epoch, as consensus uses it (e.g. relayed by the staking
-    /// chain). Epochs may arrive in any order; an epoch is never replaced.
+    /// chain). Epochs may arrive in any order; an epoch is never replaced. Every member's proof
+    /// of possession is checked before the epoch is accepted.
     AddEpoch {
         /// The epoch.
         epoch: Epoch,
-        /// Its validators and weights (keys already validated, with proofs of possession).
-        members: Vec<(S::PublicKey, u128)>,
+        /// Its validators, weights and proofs of possession
+        /// ([`RedeemCommand::add_epoch`] builds them from a set and its stake table).
+        members: Vec<EpochMember<S>>,
     },
     /// Redeem a receipt.
     Redeem(Box<BurnReceipt<S>>),
+}
+
+impl<S: Scheme> RedeemCommand<S> {
+    /// The [`RedeemCommand::AddEpoch`] of a sealed set: its members and weights, with the proofs
+    /// of possession taken from the stake table the set was sealed from.
+    ///
+    /// # Errors
+    /// [`Error::InvalidValidatorSet`] if the table is for another epoch or lacks a member's key.
+    pub fn add_epoch(set: &ValidatorSet<S>, table: &StakeTable<S>) -> Result<Self, Error> {
+        if table.epoch != set.epoch() {
+            return Err(Error::InvalidValidatorSet("stake table of another epoch"));
+        }
+        let proofs: BTreeMap<&S::PublicKey, &S::Signature> = table
+            .entries
+            .iter()
+            .map(|e| (&e.public_key, &e.proof_of_possession))
+            .collect();
+        let members = set
+            .validators()
+            .iter()
+            .map(|v| {
+                let proof = proofs
+                    .get(&v.public_key)
+                    .ok_or(Error::InvalidValidatorSet("member missing from stake table"))?;
+                Ok(EpochMember {
+                    public_key: v.public_key.clone(),
+                    weight: v.weight,
+                    proof_of_possession: (*proof).clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        Ok(RedeemCommand::AddEpoch {
+            epoch: set.epoch(),
+            members,
+        })
+    }
 }
 
 /// Write-ahead records of the redeemer.
@@ -72,29 +124,44 @@ pub struct Redeemed {
     pub event: BurnEvent,
 }
 
-/// Accepts burn receipts for known epochs, each burn once.
+/// Accepts burn receipts for known epochs and its own destination, each burn once.
 ///
 /// Driving contract: feed [`RedeemCommand`]s; each accepted receipt outputs
 /// `Persist(RedeemRecord::Redeemed(id))` and then `Event(Redeemed)` — make the record durable
 /// before minting. Rejections are errors ([`Error::UnknownEpoch`], [`Error::InvalidReceipt`],
-/// [`Error::AlreadyRedeemed`]) and change nothing. Rebuild after a restart with
-/// [`Redeemer::restore`] from the records.
+/// [`Error::WrongDestination`], [`Error::AlreadyRedeemed`], [`Error::InvalidProofOfPossession`])
+/// and change nothing. Rebuild after a restart with [`Redeemer::restore`] from the records.
+///
+/// Replay: a receipt names its network (in every signature), its partition, height and epoch
+/// (in the certificate, checked against `height / heights_per_epoch`), and its destination
+/// chain (in the burn event, compared with this redeemer's own); a burn minted here cannot be
+/// minted again here, and a burn for another chain is never minted here.
+///
+/// State: one [`BurnId`] per accepted receipt (each needs a verifying commit certificate) and
+/// one validator set per epoch added (commands come from the host, not from peers).
 #[derive(Debug)]
 pub struct Redeemer<S: Scheme> {
     network: H256,
     heights_per_epoch: u64,
+    destination: u64,
     epochs: BTreeMap<Epoch, Arc<ValidatorSet<S>>>,
     redeemed: HashSet<BurnId>,
     out: Outbox<Redeem<S>>,
 }
 
 impl<S: Scheme> Redeemer<S> {
-    /// A redeemer for `network`, whose heights map to epochs as `height / heights_per_epoch`,
-    /// rebuilt from its records (none at first).
-    pub fn restore(network: H256, heights_per_epoch: u64, records: &[RedeemRecord<S>]) -> Self {
+    /// A redeemer on chain `destination` for `network`, whose heights map to epochs as
+    /// `height / heights_per_epoch`, rebuilt from its records (none at first).
+    pub fn restore(
+        network: H256,
+        heights_per_epoch: u64,
+        destination: u64,
+        records: &[RedeemRecord<S>],
+    ) -> Self {
         let mut r = Redeemer {
             network,
             heights_per_epoch: heights_per_epoch.max(1),
+            destination,
             epochs: BTreeMap::new(),
             redeemed: HashSet::new(),
             out: Outbox::new(),
@@ -117,12 +184,23 @@ impl<S: Scheme> Redeemer<S> {
         self.redeemed.contains(id)
     }
 
+    /// The destination chain this redeemer mints on.
+    pub fn destination(&self) -> u64 {
+        self.destination
+    }
+
     /// Number of burns redeemed.
     pub fn redeemed(&self) -> usize {
         self.redeemed.len()
     }
 
     fn redeem(&mut self, receipt: &BurnReceipt<S>) -> Result<(), Error> {
+        if receipt.event.destination != self.destination {
+            return Err(Error::WrongDestination {
+                expected: self.destination,
+                got: receipt.event.destination,
+            });
+        }
         let c = &receipt.certificate;
         let expected = Epoch(c.height.0 / self.heights_per_epoch);
         if c.epoch != expected {
@@ -158,6 +236,16 @@ impl<S: Scheme> Machine<Redeem<S>> for Redeemer<S> {
                 if self.epochs.contains_key(&epoch) {
                     return Ok(());
                 }
+                if members
+                    .iter()
+                    .any(|m| !S::verify_possession(&m.public_key, &m.proof_of_possession))
+                {
+                    return Err(Error::InvalidProofOfPossession);
+                }
+                let members = members
+                    .into_iter()
+                    .map(|m| (m.public_key, m.weight))
+                    .collect();
                 let set = Arc::new(ValidatorSet::new(self.network, epoch, members)?);
                 self.epochs.insert(epoch, set.clone());
                 self.out.persist(RedeemRecord::Epoch(set));

@@ -16,6 +16,8 @@ pub struct Net<S: Scheme> {
     pub config: Config,
     pub secrets: Vec<S::SecretKey>,
     pub set: Arc<ValidatorSet<S>>,
+    /// The genesis stake table the set was sealed from (keys' proofs of possession).
+    pub table: StakeTable<S>,
 }
 
 pub fn seed(i: usize) -> [u8; 32] {
@@ -38,6 +40,7 @@ impl<S: Scheme> Net<S> {
             config,
             secrets,
             set,
+            table,
         }
     }
 
