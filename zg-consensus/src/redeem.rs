@@ -89,9 +89,9 @@ impl<S: Scheme> RedeemCommand<S> {
             .validators()
             .iter()
             .map(|v| {
-                let proof = proofs
-                    .get(&v.public_key)
-                    .ok_or(Error::InvalidValidatorSet("member missing from stake table"))?;
+                let proof = proofs.get(&v.public_key).ok_or(Error::InvalidValidatorSet(
+                    "member missing from stake table",
+                ))?;
                 Ok(EpochMember {
                     public_key: v.public_key.clone(),
                     weight: v.weight,

@@ -106,7 +106,8 @@ fn receipts_from_a_real_decision_verify() {
         .take(3)
         .collect();
     assert_eq!(certs.len(), 3, "three heights decided");
-    let mut redeemer = Redeemer::<Bls>::restore(config.network, config.heights_per_epoch, 16600, &[]);
+    let mut redeemer =
+        Redeemer::<Bls>::restore(config.network, config.heights_per_epoch, 16600, &[]);
     redeemer
         .handle(
             Timestamp(0),
