@@ -1,14 +1,15 @@
 //! The Redeemer machine under arbitrary sequences of epoch announcements (in any order,
 //! repeated, or replayed with other members), receipts (genuine, signed by too few validators or
 //! by another epoch's validators, or tampered in the event, index, proof, commitment or
-//! certificate) and restarts from the persisted records. Uses the insecure test scheme so each
+//! certificate, or certified for another destination chain), epochs whose keys' proofs of
+//! possession do not match, and restarts from the persisted records. Uses the insecure test scheme so each
 //! run is cheap; the certificate logic is the same as with BLS.
 //!
 //! Asserted against a plain model: a receipt is accepted exactly when it is genuine (a quorum of
 //! its epoch's validators signed the precommit for its value, and nothing was altered), its epoch
 //! is known with the true members and matches its height, and its burn was not redeemed before
-//! — so no burn is ever redeemed twice (across restarts too) and none without a valid
-//! certificate. Each acceptance outputs `Persist(Redeemed(id))` before the `Redeemed` event,
+//! — so no burn is ever redeemed twice (across restarts too), none without a valid
+//! certificate, and none for another destination; an epoch with an unbacked key is refused. Each acceptance outputs `Persist(Redeemed(id))` before the `Redeemed` event,
 //! with the committed event; a refusal and a repeated epoch output nothing.
 #![no_main]
 
@@ -104,13 +105,13 @@ fn fixture() -> &'static Fixture {
     })
 }
 
-fn batch(partition: u8, height: u64) -> BurnBatch {
+fn batch(partition: u8, height: u64, destination: u64) -> BurnBatch {
     let n = 1 + (usize::from(partition) + height as usize) % 5;
     let events = (0..n)
         .map(|i| BurnEvent {
             sender: H256([i as u8; 32]),
             recipient: H256([partition; 32]),
-            destination: 7,
+            destination,
             token: H256([3; 32]),
             amount: Amount::new(1000 + height as u128 * 10 + i as u128),
             nonce: height * 100 + i as u64,
@@ -136,6 +137,8 @@ enum Tamper {
     OtherSigners,
     /// An extra signer claimed in the bitmap who did not sign.
     ClaimExtra,
+    /// A genuinely certified burn, but for another destination chain (a replay).
+    OtherDestination(u8),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -143,6 +146,8 @@ enum Step {
     AddEpoch {
         epoch: u8,
         alt: bool,
+        /// Two members' proofs of possession swapped: each valid, neither for its key.
+        bad_pop: bool,
     },
     Redeem {
         partition: u8,
@@ -164,17 +169,28 @@ fuzz_target!(|steps: Vec<Step>| {
     let now = Timestamp(0);
     for step in steps.into_iter().take(48) {
         match step {
-            Step::AddEpoch { epoch, alt } => {
+            Step::AddEpoch { epoch, alt, bad_pop } => {
                 let e = u64::from(epoch) % (EPOCHS + 1);
+                let mut rows = epoch_members(e, alt);
+                if bad_pop {
+                    let p0 = rows[0].proof_of_possession.clone();
+                    rows[0].proof_of_possession = rows[1].proof_of_possession.clone();
+                    rows[1].proof_of_possession = p0;
+                }
                 let res = r.handle(
                     now,
                     MInput::Command(RedeemCommand::AddEpoch {
                         epoch: Epoch(e),
-                        members: epoch_members(e, alt),
+                        members: rows,
                     }),
                 );
-                assert!(res.is_ok(), "valid members refused: {res:?}");
                 let out = r.drain_outputs();
+                if bad_pop && !epochs.contains_key(&e) {
+                    assert_eq!(res, Err(zg_consensus::Error::InvalidProofOfPossession));
+                    assert!(out.is_empty(), "an epoch with an unbacked key output {out:?}");
+                    continue;
+                }
+                assert!(res.is_ok(), "valid members refused: {res:?}");
                 if epochs.contains_key(&e) {
                     assert!(out.is_empty(), "a known epoch was announced again: {out:?}");
                 } else {
@@ -208,7 +224,11 @@ fuzz_target!(|steps: Vec<Step>| {
                 let partition_id = u32::from(partition % 3);
                 let height = u64::from(height) % (HEIGHTS_PER_EPOCH * (EPOCHS + 1));
                 let epoch = height / HEIGHTS_PER_EPOCH;
-                let b = batch(partition % 3, height);
+                let destination = match tamper {
+                    Tamper::OtherDestination(x) => DESTINATION + 1 + u64::from(x),
+                    _ => DESTINATION,
+                };
+                let b = batch(partition % 3, height, destination);
                 let count = b.commitment().burn_count;
                 let index = u64::from(index) % count;
                 let value = b.commitment().value_id();
@@ -339,6 +359,8 @@ fuzz_target!(|steps: Vec<Step>| {
                     // Signing with the next epoch's keys is only forged where they differ.
                     Tamper::OtherSigners => {}
                     Tamper::ClaimExtra => genuine = false,
+                    // Certified, but not for this chain: never minted here.
+                    Tamper::OtherDestination(_) => genuine = false,
                 }
                 if !matches!(
                     tamper,

@@ -310,7 +310,10 @@ fn forged_claim_placed_first_does_not_evict_the_honest_claim() {
         }];
         published.extend(honest_claims.iter().cloned());
         let (committee, rejected) = assemble_committee(&table, &sel, &published, &[2; 32]).unwrap();
-        assert_eq!(committee, honest, "the forged claim censored member {victim}");
+        assert_eq!(
+            committee, honest,
+            "the forged claim censored member {victim}"
+        );
         assert_eq!(rejected.len(), 1);
         assert_eq!(rejected[0].position, 0, "the forgery is what is rejected");
         // Checking the honest committee against the same claims succeeds: junk in the claim
