@@ -30,9 +30,9 @@
 //!   aggregate proves the set, not each member.
 //! * **Many partitions** — one [`Node`] drives `Config::partitions` partitions (messages carry
 //!   the [`PartitionId`]) over one [`StakeLedger`]. An idle partition (between heights, nothing
-//!   in flight) costs **344 bytes** of inline state and no heap, plus the commit certificates it
+//!   in flight) costs **392 bytes** of inline state and no heap, plus the commit certificates it
 //!   keeps for peers that fall behind (`Config::history`, default 8: about **330 bytes each**
-//!   with BLS at n = 31, so ≈2.6 KB). A height in progress holds its votes, ≈24 KB at n = 31,
+//!   with BLS at n = 31, so ≈2.6 KB). A height in progress holds its votes, ≈18 KB at n = 31,
 //!   freed at the decision. (`tests/scale.rs` prints these.)
 //! * **Shared staking and slashing** — stake tables come from the staking chain as an ordered
 //!   input stream ([`Command::StakeTable`]); the set of epoch `e` serves every height
@@ -106,6 +106,9 @@
 //! it was last sent, so each certificate goes to a peer at most once per interval. *CPU:* a
 //! vote costs at most one signature check of its own beyond its share of a batch (over the
 //! cap, or a conflict, which checks the stored vote alone once and the pair as evidence).
+//! *In total*, a node holds `Config::partitions` times the per-partition bound plus
+//! `Config::keep_epochs` validator sets; the [`Redeemer`] one entry per redeemed burn (each
+//! needs a verifying certificate) and one set per epoch its host added.
 //!
 //! *Out of scope.* A third or more of the stake Byzantine (safety and liveness need less);
 //! Sybil identities at the transport (64 fresh identities per interval can crowd honest peers

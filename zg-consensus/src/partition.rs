@@ -449,7 +449,9 @@ impl<S: Scheme> Partition<S> {
                 Message::Vote(v) => {
                     let behind = (v.vote.round < self.round).then(|| v.clone());
                     let result = self.ingest_vote(cx, v);
-                    if let Some(trigger) = behind {
+                    if let Some(trigger) = behind
+                        && result.is_ok()
+                    {
                         self.help_round(cx, from, &trigger);
                     }
                     result

@@ -403,9 +403,6 @@ impl<S: Scheme> VoteKeeper<S> {
         } else {
             return Added::Forged;
         };
-        if check == Check::Pending {
-            self.adjust_pending(idx, n, true);
-        }
         let rv = self.round_mut(sv.vote.round, n);
         let kv = &mut rv.kinds[sv.vote.kind.index()];
         let Err(pos) = kv.find(idx) else {
@@ -423,6 +420,7 @@ impl<S: Scheme> VoteKeeper<S> {
         if check == Check::Pending {
             kv.pending_any += w;
             kv.tally_mut(sv.vote.value, n).pending += w;
+            self.adjust_pending(idx, n, true);
             Added::Pending
         } else {
             kv.count(pos, w, n, true);
