@@ -1,9 +1,13 @@
 //! One validator of a four-validator partition fed an arbitrary sequence of proposals, votes
-//! (genuine, forged, for other heights), timeouts, host answers, commit certificates and
+//! (genuine, forged, for other heights, relayed by strangers), the attacker's moves (two
+//! colluders' votes with swapped signatures, which verify only in aggregate; floods of forged
+//! votes; catch-up requests naming any height), timeouts, host answers, commit certificates and
 //! crash-restarts from its own write-ahead log. Invariants: it never signs two different votes
-//! for one (height, round, step), across restarts too; every own vote is persisted before it
-//! is sent, and it relays only votes of others that verify; it decides each height at most once, in order; a restart resumes at the next
-//! undecided height.
+//! for one (height, round, step), across restarts too; every own vote is persisted before it is
+//! sent; it relays only votes of others that verify on their own; every equivocation evidence it
+//! emits verifies; it holds at most `MAX_PENDING_PER_VALIDATOR` unverified votes per validator;
+//! it sends each certificate to a peer at most once per resend interval; it decides each height
+//! at most once, in order; a restart resumes at the next undecided height.
 #![no_main]
 
 use std::collections::HashMap;
@@ -12,11 +16,12 @@ use std::sync::Arc;
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use zg_consensus::{
-    Certificate, Command, Config, Event, Height, InsecureTestScheme as T, Message, Node,
-    PartitionId, Proposal, Record, Round, Scheme, SignedProposal, SignedVote, SignerBitmap,
-    TimeoutKind, Timer, ValidatorIndex, ValidatorSet, Vote, VoteKind,
+    Certificate, Command, Config, Event, Height, InsecureTestScheme as T,
+    MAX_PENDING_PER_VALIDATOR, Message, Node, PartitionId, Proposal, Record, Round, Scheme,
+    SignedProposal, SignedVote, SignerBitmap, TimeoutKind, Timer, ValidatorIndex, ValidatorSet,
+    Vote, VoteKind,
 };
-use zg_core::machine::{Input, Machine, Output};
+use zg_core::machine::{Input, Machine, Output, Recipient};
 use zg_core::{Epoch, H256, NodeId, Timestamp};
 
 #[derive(Arbitrary, Debug)]
@@ -35,6 +40,26 @@ enum Action {
         value: Option<u8>,
         forged: bool,
         ahead: u8,
+        via: Option<u8>,
+    },
+    /// Two colluders' votes for one value with their signatures swapped (`s_B + X`, `s_C − X`).
+    Swapped {
+        a: u8,
+        b: u8,
+        round: u8,
+        precommit: bool,
+        value: Option<u8>,
+    },
+    /// Forged votes in every other validator's name, a fresh value each, from strangers.
+    Flood {
+        round: u8,
+        precommit: bool,
+        salt: u8,
+    },
+    /// A catch-up request naming any height, from any peer.
+    Sync {
+        height: u8,
+        peer: u8,
     },
     Certificate {
         value: u8,
@@ -77,6 +102,8 @@ struct World {
     now: u64,
     signed: HashMap<(u64, u32, u8), Option<H256>>,
     decided: Vec<u64>,
+    /// When each (peer, certificate height) was last sent in a catch-up reply.
+    served: HashMap<(u64, u64), u64>,
 }
 
 impl World {
@@ -101,6 +128,7 @@ impl World {
             now: 0,
             signed: HashMap::new(),
             decided: Vec::new(),
+            served: HashMap::new(),
         };
         w.drain();
         w
@@ -167,6 +195,26 @@ impl World {
                         "vote sent before it was persisted"
                     );
                 }
+                Output::Send {
+                    to: Recipient::One(peer),
+                    message: Message::Decisions(certs),
+                } => {
+                    for c in certs.iter() {
+                        if let Some(last) = self.served.insert((peer.0, c.height.0), self.now) {
+                            assert!(
+                                self.now >= last + self.config.resend_interval_ms,
+                                "certificate {} sent to {peer:?} twice in one interval",
+                                c.height.0
+                            );
+                        }
+                    }
+                }
+                Output::Event(Event::Equivocation(e)) => {
+                    assert!(
+                        e.verify(&self.set).is_ok(),
+                        "emitted evidence that does not verify"
+                    );
+                }
                 Output::Event(Event::Decided { height, .. }) => {
                     if let Some(&last) = self.decided.last() {
                         assert_eq!(height.0, last + 1, "decisions once each, in order");
@@ -182,6 +230,11 @@ impl World {
         self.now += 5;
         let _ = self.node.handle(Timestamp(self.now), input);
         self.drain();
+        let pending = self.node.pending_votes(PartitionId(0)).unwrap();
+        assert!(
+            pending <= MAX_PENDING_PER_VALIDATOR * N,
+            "{pending} unverified votes held"
+        );
     }
 
     fn vote(
@@ -261,6 +314,7 @@ impl World {
                 value: v,
                 forged,
                 ahead,
+                via,
             } => {
                 let by = ValidatorIndex(u16::from(from) % N as u16);
                 let kind = if precommit {
@@ -276,9 +330,75 @@ impl World {
                     v.map(value),
                     forged,
                 );
+                // Votes are relayed: the transport's sender is anyone, not the voter.
+                let sender = via.map_or(u64::from(by.0), |x| 100 + u64::from(x));
                 self.input(Input::Message {
-                    from: NodeId(u64::from(by.0)),
+                    from: NodeId(sender),
                     message: Message::Vote(sv),
+                });
+            }
+            Action::Swapped {
+                a,
+                b,
+                round,
+                precommit,
+                value: v,
+            } => {
+                let (a, b) = (u16::from(a) % N as u16, u16::from(b) % N as u16);
+                if a == b {
+                    return;
+                }
+                let kind = if precommit {
+                    VoteKind::Precommit
+                } else {
+                    VoteKind::Prevote
+                };
+                let round = u32::from(round % 4);
+                let mut va = self.vote(ValidatorIndex(a), h, round, kind, v.map(value), false);
+                let mut vb = self.vote(ValidatorIndex(b), h, round, kind, v.map(value), false);
+                std::mem::swap(&mut va.signature, &mut vb.signature);
+                for sv in [va, vb] {
+                    self.input(Input::Message {
+                        from: NodeId(200),
+                        message: Message::Vote(sv),
+                    });
+                }
+            }
+            Action::Flood {
+                round,
+                precommit,
+                salt,
+            } => {
+                let kind = if precommit {
+                    VoteKind::Precommit
+                } else {
+                    VoteKind::Prevote
+                };
+                for i in 0..N as u16 {
+                    for k in 0..8u8 {
+                        let v = H256([salt ^ k.wrapping_mul(31) ^ (i as u8); 32]);
+                        let sv = self.vote(
+                            ValidatorIndex(i),
+                            h,
+                            u32::from(round % 8) + u32::from(k),
+                            kind,
+                            Some(v),
+                            true,
+                        );
+                        self.input(Input::Message {
+                            from: NodeId(300 + u64::from(k)),
+                            message: Message::Vote(sv),
+                        });
+                    }
+                }
+            }
+            Action::Sync { height, peer } => {
+                self.input(Input::Message {
+                    from: NodeId(u64::from(peer % 4)),
+                    message: Message::SyncRequest {
+                        partition: PartitionId(0),
+                        from: Height(u64::from(height % 8)),
+                    },
                 });
             }
             Action::Certificate {

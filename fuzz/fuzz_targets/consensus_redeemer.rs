@@ -1,14 +1,15 @@
 //! The Redeemer machine under arbitrary sequences of epoch announcements (in any order,
 //! repeated, or replayed with other members), receipts (genuine, signed by too few validators or
 //! by another epoch's validators, or tampered in the event, index, proof, commitment or
-//! certificate) and restarts from the persisted records. Uses the insecure test scheme so each
+//! certificate, or certified for another destination chain), epochs whose keys' proofs of
+//! possession do not match, and restarts from the persisted records. Uses the insecure test scheme so each
 //! run is cheap; the certificate logic is the same as with BLS.
 //!
 //! Asserted against a plain model: a receipt is accepted exactly when it is genuine (a quorum of
 //! its epoch's validators signed the precommit for its value, and nothing was altered), its epoch
 //! is known with the true members and matches its height, and its burn was not redeemed before
-//! — so no burn is ever redeemed twice (across restarts too) and none without a valid
-//! certificate. Each acceptance outputs `Persist(Redeemed(id))` before the `Redeemed` event,
+//! — so no burn is ever redeemed twice (across restarts too), none without a valid
+//! certificate, and none for another destination; an epoch with an unbacked key is refused. Each acceptance outputs `Persist(Redeemed(id))` before the `Redeemed` event,
 //! with the committed event; a refusal and a repeated epoch output nothing.
 #![no_main]
 
@@ -18,9 +19,9 @@ use std::sync::OnceLock;
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use zg_consensus::{
-    BurnBatch, BurnEvent, BurnId, Certificate, Height, InsecureTestScheme as T, PartitionId,
-    RedeemCommand, RedeemRecord, Redeemed, Redeemer, Round, Scheme, SignerBitmap, ValidatorIndex,
-    ValidatorSet, Vote, VoteKind,
+    BurnBatch, BurnEvent, BurnId, Certificate, EpochMember, Height, InsecureTestScheme as T,
+    PartitionId, RedeemCommand, RedeemRecord, Redeemed, Redeemer, Round, Scheme, SignerBitmap,
+    ValidatorIndex, ValidatorSet, Vote, VoteKind,
 };
 use zg_core::machine::{Input as MInput, Machine, Output};
 use zg_core::{Amount, Epoch, H256, Timestamp};
@@ -29,6 +30,8 @@ const NETWORK: H256 = H256([5; 32]);
 const HEIGHTS_PER_EPOCH: u64 = 8;
 const EPOCHS: u64 = 4;
 const KEYS: usize = 7;
+/// The chain the redeemer mints on (every genuine burn here is for it).
+const DESTINATION: u64 = 7;
 
 type Key = <T as Scheme>::SecretKey;
 
@@ -47,6 +50,22 @@ fn members(e: u64, alt: bool) -> Vec<(<T as Scheme>::PublicKey, u128)> {
         .map(|i| {
             let k = &f.keys[(e as usize + i + shift) % KEYS];
             (T::public_key(k), i as u128 + 1)
+        })
+        .collect()
+}
+
+/// The `AddEpoch` rows of `members`, each with its key's proof of possession.
+fn epoch_members(e: u64, alt: bool) -> Vec<EpochMember<T>> {
+    let f = fixture();
+    let shift = if alt { 3 } else { 0 };
+    (0..4)
+        .map(|i| {
+            let k = &f.keys[(e as usize + i + shift) % KEYS];
+            EpochMember {
+                public_key: T::public_key(k),
+                weight: i as u128 + 1,
+                proof_of_possession: T::prove_possession(k),
+            }
         })
         .collect()
 }
@@ -86,13 +105,13 @@ fn fixture() -> &'static Fixture {
     })
 }
 
-fn batch(partition: u8, height: u64) -> BurnBatch {
+fn batch(partition: u8, height: u64, destination: u64) -> BurnBatch {
     let n = 1 + (usize::from(partition) + height as usize) % 5;
     let events = (0..n)
         .map(|i| BurnEvent {
             sender: H256([i as u8; 32]),
             recipient: H256([partition; 32]),
-            destination: 7,
+            destination,
             token: H256([3; 32]),
             amount: Amount::new(1000 + height as u128 * 10 + i as u128),
             nonce: height * 100 + i as u64,
@@ -118,6 +137,8 @@ enum Tamper {
     OtherSigners,
     /// An extra signer claimed in the bitmap who did not sign.
     ClaimExtra,
+    /// A genuinely certified burn, but for another destination chain (a replay).
+    OtherDestination(u8),
 }
 
 #[derive(Arbitrary, Debug)]
@@ -125,6 +146,8 @@ enum Step {
     AddEpoch {
         epoch: u8,
         alt: bool,
+        /// Two members' proofs of possession swapped: each valid, neither for its key.
+        bad_pop: bool,
     },
     Redeem {
         partition: u8,
@@ -139,24 +162,42 @@ enum Step {
 fuzz_target!(|steps: Vec<Step>| {
     let f = fixture();
     let mut records: Vec<RedeemRecord<T>> = Vec::new();
-    let mut r = Redeemer::<T>::restore(NETWORK, HEIGHTS_PER_EPOCH, &records);
+    let mut r = Redeemer::<T>::restore(NETWORK, HEIGHTS_PER_EPOCH, DESTINATION, &records);
     // Model: epochs known (with the true members or not), burns redeemed.
     let mut epochs: BTreeMap<u64, bool> = BTreeMap::new();
     let mut redeemed: BTreeSet<BurnId> = BTreeSet::new();
     let now = Timestamp(0);
     for step in steps.into_iter().take(48) {
         match step {
-            Step::AddEpoch { epoch, alt } => {
+            Step::AddEpoch {
+                epoch,
+                alt,
+                bad_pop,
+            } => {
                 let e = u64::from(epoch) % (EPOCHS + 1);
+                let mut rows = epoch_members(e, alt);
+                if bad_pop {
+                    let p0 = rows[0].proof_of_possession.clone();
+                    rows[0].proof_of_possession = rows[1].proof_of_possession.clone();
+                    rows[1].proof_of_possession = p0;
+                }
                 let res = r.handle(
                     now,
                     MInput::Command(RedeemCommand::AddEpoch {
                         epoch: Epoch(e),
-                        members: members(e, alt),
+                        members: rows,
                     }),
                 );
-                assert!(res.is_ok(), "valid members refused: {res:?}");
                 let out = r.drain_outputs();
+                if bad_pop && !epochs.contains_key(&e) {
+                    assert_eq!(res, Err(zg_consensus::Error::InvalidProofOfPossession));
+                    assert!(
+                        out.is_empty(),
+                        "an epoch with an unbacked key output {out:?}"
+                    );
+                    continue;
+                }
+                assert!(res.is_ok(), "valid members refused: {res:?}");
                 if epochs.contains_key(&e) {
                     assert!(out.is_empty(), "a known epoch was announced again: {out:?}");
                 } else {
@@ -177,7 +218,7 @@ fuzz_target!(|steps: Vec<Step>| {
                 }
             }
             Step::Restart => {
-                r = Redeemer::<T>::restore(NETWORK, HEIGHTS_PER_EPOCH, &records);
+                r = Redeemer::<T>::restore(NETWORK, HEIGHTS_PER_EPOCH, DESTINATION, &records);
                 assert_eq!(r.redeemed(), redeemed.len());
             }
             Step::Redeem {
@@ -190,7 +231,11 @@ fuzz_target!(|steps: Vec<Step>| {
                 let partition_id = u32::from(partition % 3);
                 let height = u64::from(height) % (HEIGHTS_PER_EPOCH * (EPOCHS + 1));
                 let epoch = height / HEIGHTS_PER_EPOCH;
-                let b = batch(partition % 3, height);
+                let destination = match tamper {
+                    Tamper::OtherDestination(x) => DESTINATION + 1 + u64::from(x),
+                    _ => DESTINATION,
+                };
+                let b = batch(partition % 3, height, destination);
                 let count = b.commitment().burn_count;
                 let index = u64::from(index) % count;
                 let value = b.commitment().value_id();
@@ -321,6 +366,8 @@ fuzz_target!(|steps: Vec<Step>| {
                     // Signing with the next epoch's keys is only forged where they differ.
                     Tamper::OtherSigners => {}
                     Tamper::ClaimExtra => genuine = false,
+                    // Certified, but not for this chain: never minted here.
+                    Tamper::OtherDestination(_) => genuine = false,
                 }
                 if !matches!(
                     tamper,

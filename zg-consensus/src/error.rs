@@ -76,6 +76,14 @@ pub enum Error {
     /// A burn receipt does not verify.
     #[error("invalid receipt")]
     InvalidReceipt,
+    /// A burn receipt is for another destination chain than the redeemer's.
+    #[error("receipt for destination {got}, this redeemer mints on {expected}")]
+    WrongDestination {
+        /// The redeemer's destination chain.
+        expected: u64,
+        /// The receipt's destination chain.
+        got: u64,
+    },
     /// A burn receipt was already redeemed.
     #[error("receipt already redeemed")]
     AlreadyRedeemed,

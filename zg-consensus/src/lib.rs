@@ -25,12 +25,14 @@
 //!   when pending votes could complete a threshold, they are checked as one aggregate per value
 //!   in one multi-pairing, and a failing batch is bisected to drop exactly the bad signatures.
 //!   In the good case a node verifies two aggregates per height (prevote and precommit
-//!   quorums) plus the proposal's signature. No rule ever fires on an unverified vote.
+//!   quorums) plus the proposal's signature. No rule ever fires on an unverified vote, and no
+//!   vote is used on its own (as evidence, or relayed) until its own signature verified: an
+//!   aggregate proves the set, not each member.
 //! * **Many partitions** — one [`Node`] drives `Config::partitions` partitions (messages carry
 //!   the [`PartitionId`]) over one [`StakeLedger`]. An idle partition (between heights, nothing
-//!   in flight) costs **344 bytes** of inline state and no heap, plus the commit certificates it
+//!   in flight) costs **392 bytes** of inline state and no heap, plus the commit certificates it
 //!   keeps for peers that fall behind (`Config::history`, default 8: about **330 bytes each**
-//!   with BLS at n = 31, so ≈2.6 KB). A height in progress holds its votes, ≈24 KB at n = 31,
+//!   with BLS at n = 31, so ≈2.6 KB). A height in progress holds its votes, ≈18 KB at n = 31,
 //!   freed at the decision. (`tests/scale.rs` prints these.)
 //! * **Shared staking and slashing** — stake tables (the workspace's one [`StakeTable`], from
 //!   zg-vrf: node, stake, VRF key, BLS key with its checked proof of possession) come from the
@@ -56,8 +58,67 @@
 //! No networking, disks, clocks or threads (hosts do that); no gossip layer beyond re-sending
 //! its own messages and answering catch-up; no mempool or payload storage (values are ids); no
 //! staking chain (stake tables and the order of evidence are inputs); no light-client chain of
-//! trust for validator-set changes (the [`Redeemer`] trusts the sets it is given); no rate
-//! limiting of abusive peers beyond bounded buffers.
+//! trust for validator-set changes (the [`Redeemer`] trusts the sets it is given, after
+//! checking their keys' proofs of possession); no peer scoring or bandwidth limits (the bounds
+//! below cap state and replies, not what peers may send).
+//!
+//! # Threat model
+//!
+//! *Who may send what.* Every [`Message`] may come from anyone: `from` is the transport's
+//! authenticated peer, used only to address replies and to key rate limits, never as the
+//! author of a vote or proposal (that is the validator whose key signed it, by index in the
+//! epoch's [`ValidatorSet`]). [`Command`]s come from the host only: the staking stream
+//! ([`Command::StakeTable`], [`Command::ApplyEvidence`]) in the same order at every node, and
+//! answers to [`Request`]s. The [`Redeemer`] takes commands only (epochs from the host, receipts
+//! from anyone).
+//!
+//! *Checked before any state is created.*
+//! * Proposal: epoch of its height, round within `[round_p, round_p + max_round_lookahead]`,
+//!   the round's proposer, its signature, and its proof of lock (a certificate) before it is
+//!   stored; at most one per round. The proof of lock is not under the proposal's signature, so
+//!   a copy stripped of it that arrives first does not stop the genuine one's proof counting.
+//! * Vote: epoch, a known validator index, round at most `round_p + max_round_lookahead`. It is
+//!   stored *pending* (counting toward nothing) only while its validator index holds fewer than
+//!   [`MAX_PENDING_PER_VALIDATOR`] pending votes, else verified on arrival and stored only if it
+//!   verifies. Pending votes are verified in batches before they count; a forged vote never
+//!   displaces a genuine one (a conflict checks both alone).
+//! * Certificates ([`Message::Decision`], [`Message::Decisions`], [`Message::ProofOfLock`],
+//!   [`Command::ImportDecision`]) are verified against their epoch's set before they act.
+//! * Evidence is emitted ([`Event::Equivocation`]) only after [`Evidence::verify`] accepted it,
+//!   and only from votes whose own signatures verified.
+//! * Replies: votes relayed to a peer in an earlier round only for a trigger vote that
+//!   verifies, and only votes verified on their own; catch-up and pushed certificates are rate
+//!   limited per peer (below).
+//! * Receipts: the certificate verifies against a known epoch matching its height, the burn's
+//!   destination is the [`Redeemer`]'s chain, the burn was not redeemed before.
+//!
+//! *Bounds, per partition*, whatever peers send (`n` validators, `L = max_round_lookahead`):
+//! unverified votes at most `MAX_PENDING_PER_VALIDATOR · n` (each with at most one tally of
+//! its own; a flood of forged votes for every validator, round and step at n = 100 leaves 396
+//! pending votes in ≈140 KB with the test scheme — `tests/attacks.rs`); verified votes at most
+//! two per validator per round up to `round_p + L` (each needs that validator's signature);
+//! proposals at most one per round; the next-height buffer at most `Config::max_buffered`
+//! messages (unverified, first come: a full buffer delays messages, which are re-sent, but
+//! cannot grow); `Config::history` certificates; at most [`MAX_RATE_LIMITED_PEERS`] peers in
+//! the rate-limit table, an entry replaced only once it has expired. *Per peer:* at most one
+//! reply of each kind (votes for an earlier round, a pushed certificate, a catch-up reply, our
+//! own catch-up request) per `Config::resend_interval_ms`, keyed on the peer, never on a height
+//! or round it names; a catch-up reply may follow at once only when the peer asks beyond what
+//! it was last sent, so each certificate goes to a peer at most once per interval. *CPU:* a
+//! vote costs at most one signature check of its own beyond its share of a batch (over the
+//! cap, or a conflict, which checks the stored vote alone once and the pair as evidence).
+//! *In total*, a node holds `Config::partitions` times the per-partition bound plus
+//! `Config::keep_epochs` validator sets; the [`Redeemer`] one entry per redeemed burn (each
+//! needs a verifying certificate) and one set per epoch its host added.
+//!
+//! *Out of scope.* A third or more of the stake Byzantine (safety and liveness need less);
+//! Sybil identities at the transport (64 fresh identities per interval can crowd honest peers
+//! out of one partition's catch-up replies; authenticate peers there); bandwidth floods;
+//! long-range attacks and light-client trust of validator-set changes; an incorrect host
+//! (staking stream order, values' validity). Colluders who shift signatures among themselves
+//! get their votes counted (the aggregates they form are valid) but those votes are never used
+//! on their own, so such votes cannot slash them: only an equivocation signed validly on its
+//! own is evidence.
 //!
 //! # Signature schemes: production and test
 //!
@@ -175,9 +236,8 @@
 //! — messages, certificates, evidence, receipts, bytes — never panics: it gets a typed
 //! [`Error`] (verification failures are opaque) or is ignored when merely stale. A rejected
 //! input leaves the node consistent. Secret keys zeroize on drop (blst). Stake arithmetic is
-//! checked (`Amount`). Bounded memory against floods: rounds further than
-//! `Config::max_round_lookahead` ahead, and next-height messages beyond `Config::max_buffered`,
-//! are dropped.
+//! checked (`Amount`), slashing included for every `u128` stake. Memory is bounded against
+//! floods as the threat model states.
 //!
 //! # Tests and long runs
 //!
@@ -213,14 +273,14 @@ pub use config::{Config, Timeout};
 pub use error::Error;
 pub use evidence::Evidence;
 pub use node::{Node, PartitionState};
-pub use partition::{Step, WorkStats};
+pub use partition::{MAX_RATE_LIMITED_PEERS, Step, WorkStats};
 pub use protocol::{
     Command, Consensus, Event, Message, Record, Request, Snapshot, TimeoutKind, Timer,
 };
 pub use receipt::{
     BURN_EVENT_LEN, BurnBatch, BurnEvent, BurnReceipt, ValueCommitment, verify_receipt,
 };
-pub use redeem::{BurnId, Redeem, RedeemCommand, RedeemRecord, Redeemed, Redeemer};
+pub use redeem::{BurnId, EpochMember, Redeem, RedeemCommand, RedeemRecord, Redeemed, Redeemer};
 pub use staking::{Slashing, StakeLedger};
 pub use types::{
     Height, PROPOSAL_DOMAIN, PROPOSAL_SIGNING_LEN, PartitionId, Proposal, Round, SignedProposal,
@@ -228,6 +288,7 @@ pub use types::{
     vote_signing_bytes,
 };
 pub use validators::{MAX_VALIDATORS, StakeEntry, StakeTable, Validator, ValidatorSet};
+pub use votes::MAX_PENDING_PER_VALIDATOR;
 
 // The signature layer lives in zg-bls (so the DA and alignment lanes share it without
 // depending on consensus); the same names stay re-exported here, at the same paths.

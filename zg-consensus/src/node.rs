@@ -320,6 +320,15 @@ impl<S: Scheme> Node<S> {
             .map(|p| (core::mem::size_of::<Partition<S>>(), p.heap_bytes()))
     }
 
+    /// Unverified votes a partition holds at its current height: at most
+    /// [`MAX_PENDING_PER_VALIDATOR`](crate::MAX_PENDING_PER_VALIDATOR) per validator, whatever
+    /// peers send.
+    pub fn pending_votes(&self, partition: PartitionId) -> Option<usize> {
+        self.partitions
+            .get(partition.0 as usize)
+            .map(Partition::pending_votes)
+    }
+
     /// A snapshot of everything durable (what [`Record::Snapshot`] holds).
     pub fn snapshot(&self) -> Snapshot<S> {
         Snapshot {

@@ -140,8 +140,9 @@ pub(crate) struct Partition<S: Scheme> {
     value_requested: Option<Round>,
     buffer: Vec<(NodeId, Message<S>)>,
     history: VecDeque<Arc<Certificate<S>>>,
-    /// Catch-up rate limiting: (peer, height, round, last time).
-    peers: Vec<(NodeId, Height, Round, Timestamp)>,
+    /// Rate limiting of replies to (and requests of) peers, at most
+    /// [`MAX_RATE_LIMITED_PEERS`] of them.
+    peers: Vec<PeerLimit>,
     equivocators: Vec<ValidatorIndex>,
 }
 
@@ -195,6 +196,11 @@ impl<S: Scheme> Partition<S> {
         self.history.iter()
     }
 
+    /// Unverified votes held at the current height.
+    pub(crate) fn pending_votes(&self) -> usize {
+        self.votes.pending_votes()
+    }
+
     /// Heap bytes held by this partition (approximate).
     pub(crate) fn heap_bytes(&self) -> usize {
         use core::mem::size_of;
@@ -208,7 +214,7 @@ impl<S: Scheme> Partition<S> {
             + self.buffer.capacity() * size_of::<(NodeId, Message<S>)>()
             + self.history.capacity() * size_of::<Arc<Certificate<S>>>()
             + self.history.len() * (size_of::<Certificate<S>>() + 32)
-            + self.peers.capacity() * size_of::<(NodeId, Height, Round, Timestamp)>()
+            + self.peers.capacity() * size_of::<PeerLimit>()
             + self.equivocators.capacity() * size_of::<ValidatorIndex>()
     }
 
@@ -441,10 +447,14 @@ impl<S: Scheme> Partition<S> {
             return match message {
                 Message::Proposal(p) => self.ingest_proposal(cx, p),
                 Message::Vote(v) => {
-                    if v.vote.round < self.round {
-                        self.help_round(cx, from, v.vote.round);
+                    let behind = (v.vote.round < self.round).then(|| v.clone());
+                    let result = self.ingest_vote(cx, v);
+                    if let Some(trigger) = behind
+                        && result.is_ok()
+                    {
+                        self.help_round(cx, from, &trigger);
                     }
-                    self.ingest_vote(cx, v)
+                    result
                 }
                 _ => Ok(()),
             };
@@ -483,8 +493,14 @@ impl<S: Scheme> Partition<S> {
                 round: p.round.0,
             });
         }
-        if self.proposals.iter().any(|q| q.proposal.round == p.round) {
-            // One proposal per round: the first verified one stands.
+        if let Some(first) = self.proposals.iter().find(|q| q.proposal.round == p.round) {
+            // One proposal per round: the first verified one stands. Its proof of lock is not
+            // under its signature, so a copy stripped of it may have come first; the proof is
+            // still taken from the same signed proposal arriving later.
+            let same = first.proposal == p && first.signature == sp.signature;
+            if same && let (Some(vr), Some(cert)) = (p.valid_round, &sp.proof_of_lock) {
+                self.import_proof_of_lock(cx, set, &p, vr, cert)?;
+            }
             return Ok(());
         }
         if p.valid_round.is_some_and(|vr| vr >= p.round) {
@@ -502,26 +518,40 @@ impl<S: Scheme> Partition<S> {
             return Err(Error::InvalidSignature);
         }
         if let (Some(vr), Some(cert)) = (p.valid_round, &sp.proof_of_lock) {
-            let matches = cert.partition == p.partition
-                && cert.height == p.height
-                && cert.epoch == p.epoch
-                && cert.round == vr
-                && cert.kind == VoteKind::Prevote
-                && cert.value == p.value;
-            if !matches {
-                return Err(Error::InvalidCertificate);
-            }
-            if !self
-                .votes
-                .has_quorum(set, vr, VoteKind::Prevote, Some(p.value))
-            {
-                cx.stats.single_checks += 1;
-                cert.verify(set)?;
-                self.votes.import(set, cert.clone());
-            }
+            self.import_proof_of_lock(cx, set, &p, vr, cert)?;
         }
         self.proposals.push(sp);
         self.ask_validity(cx, p.value);
+        Ok(())
+    }
+
+    /// A proposal's proof of lock: 2f+1 prevotes for its value in its `validRound` (line 28),
+    /// verified and imported unless we already hold that quorum.
+    fn import_proof_of_lock(
+        &mut self,
+        cx: &mut Ctx<'_, S>,
+        set: &ValidatorSet<S>,
+        p: &Proposal,
+        vr: Round,
+        cert: &Certificate<S>,
+    ) -> Result<(), Error> {
+        let matches = cert.partition == p.partition
+            && cert.height == p.height
+            && cert.epoch == p.epoch
+            && cert.round == vr
+            && cert.kind == VoteKind::Prevote
+            && cert.value == p.value;
+        if !matches {
+            return Err(Error::InvalidCertificate);
+        }
+        if !self
+            .votes
+            .has_quorum(set, vr, VoteKind::Prevote, Some(p.value))
+        {
+            cx.stats.single_checks += 1;
+            cert.verify(set)?;
+            self.votes.import(set, cert.clone());
+        }
         Ok(())
     }
 
@@ -545,8 +575,16 @@ impl<S: Scheme> Partition<S> {
             return Ok(());
         }
         let slot = self.slot(set);
-        match self.votes.add(set, &sv) {
+        match self.votes.add(set, &slot, &sv) {
             Added::Duplicate => {}
+            Added::Forged => {
+                cx.stats.single_checks += 1;
+                cx.stats.bad_votes += 1;
+            }
+            Added::Verified => {
+                cx.stats.single_checks += 1;
+                self.verify_if_needed(cx, set, v.round, v.kind);
+            }
             Added::Pending => self.verify_if_needed(cx, set, v.round, v.kind),
             Added::Conflict(stored) => {
                 if self.equivocators.contains(&v.validator) {
@@ -1131,41 +1169,86 @@ impl<S: Scheme> Partition<S> {
         }
     }
 
-    /// Whether we may send to `peer` about `height` now (one message per resend interval).
-    fn rate_ok(&mut self, cx: &Ctx<'_, S>, peer: NodeId, height: Height, round: Round) -> bool {
-        let interval = cx.config.resend_interval_ms;
-        if let Some(e) = self
-            .peers
-            .iter_mut()
-            .find(|(p, h, r, _)| *p == peer && *h == height && *r == round)
-        {
-            if cx.now < e.3.plus_millis(interval) {
-                return false;
+    /// The rate-limit entry of `peer` if it may be sent a `purpose` reply now: at most one per
+    /// `Config::resend_interval_ms` and purpose, or sooner when `progress` says the peer asks
+    /// for something it was not sent yet. Keyed on the transport's peer only, never on a
+    /// height or round the peer chose. When all [`MAX_RATE_LIMITED_PEERS`] entries are in use
+    /// and none has expired, a new peer is not served (so no flood of identities resets
+    /// anyone's limit).
+    fn rate_ok(
+        &mut self,
+        cx: &Ctx<'_, S>,
+        peer: NodeId,
+        purpose: Purpose,
+        progress: impl Fn(&PeerLimit) -> bool,
+    ) -> Option<&mut PeerLimit> {
+        let (now, interval) = (cx.now, cx.config.resend_interval_ms);
+        let fresh = |t: &Option<Timestamp>| t.is_some_and(|t| now < t.plus_millis(interval));
+        let i = match self.peers.iter().position(|e| e.peer == peer) {
+            Some(i) => i,
+            None => {
+                let entry = PeerLimit {
+                    peer,
+                    last: [None; 4],
+                    served_up_to: None,
+                    asked_from: None,
+                };
+                if self.peers.len() < MAX_RATE_LIMITED_PEERS {
+                    self.peers.push(entry);
+                    self.peers.len() - 1
+                } else {
+                    let j = self.peers.iter().position(|e| !e.last.iter().any(fresh))?;
+                    self.peers[j] = entry;
+                    j
+                }
             }
-            e.3 = cx.now;
-            return true;
+        };
+        let e = &mut self.peers[i];
+        let slot = purpose as usize;
+        if fresh(&e.last[slot]) && !progress(e) {
+            return None;
         }
-        if self.peers.len() >= 64 {
-            self.peers.remove(0);
-        }
-        self.peers.push((peer, height, round, cx.now));
-        true
+        e.last[slot] = Some(now);
+        Some(e)
     }
 
-    /// A peer still votes in an earlier round of our height: relay it the verified votes we
-    /// hold of that round (which let us leave it, line 47 or 55) and of our current round (so it
-    /// can skip to us, line 55). This is the paper's gossip assumption — what one correct
-    /// process received, every correct process eventually receives — done on demand.
-    fn help_round(&mut self, cx: &mut Ctx<'_, S>, peer: NodeId, round: Round) {
+    /// A peer still votes in an earlier round of our height: relay it the votes we hold of that
+    /// round (which let us leave it, line 47 or 55) and of our current round (so it can skip to
+    /// us, line 55). This is the paper's gossip assumption — what one correct process received,
+    /// every correct process eventually receives — done on demand.
+    ///
+    /// Only for a trigger whose signature verifies (one check, at most one per peer per
+    /// interval), and only votes whose own signatures verified (see
+    /// [`votes`](crate::votes): a vote counted inside an aggregate may be invalid alone).
+    fn help_round(&mut self, cx: &mut Ctx<'_, S>, peer: NodeId, trigger: &SignedVote<S>) {
         let Some(set) = cx.set(self.height) else {
             return;
         };
-        if !self.rate_ok(cx, peer, self.height, round) {
+        if self.rate_ok(cx, peer, Purpose::Round, |_| false).is_none() {
             return;
         }
         let slot = self.slot(set);
-        let mut votes = self.votes.verified(&slot, round);
-        votes.extend(self.votes.verified(&slot, self.round));
+        let Some(key) = set.get(trigger.vote.validator).map(|v| &v.public_key) else {
+            return;
+        };
+        cx.stats.single_checks += 1;
+        if trigger.vote.height != self.height
+            || !S::verify(
+                key,
+                &trigger.vote.signing_bytes(set.network()),
+                &trigger.signature,
+            )
+        {
+            return;
+        }
+        let round = trigger.vote.round;
+        let (mut votes, mut checks) = self.votes.relayable(set, &slot, round);
+        if round != self.round {
+            let (more, c) = self.votes.relayable(set, &slot, self.round);
+            votes.extend(more);
+            checks += c;
+        }
+        cx.stats.single_checks += checks;
         for v in votes {
             cx.out.send(peer, Message::Vote(v));
         }
@@ -1176,12 +1259,17 @@ impl<S: Scheme> Partition<S> {
         let Some(cert) = self.history.iter().find(|c| c.height == height).cloned() else {
             return;
         };
-        if self.rate_ok(cx, peer, height, Round(u32::MAX)) {
+        if self
+            .rate_ok(cx, peer, Purpose::Decision, |_| false)
+            .is_some()
+        {
             cx.out.send(peer, Message::Decision(cert));
         }
     }
 
-    /// A peer asks for what was decided from `from` on.
+    /// A peer asks for what was decided from `from` on. Served at once when it asks beyond
+    /// what it was last sent (a peer catching up), else once per interval: each certificate
+    /// goes to a peer at most once per interval, whatever heights it names.
     fn serve_sync(&mut self, cx: &mut Ctx<'_, S>, peer: NodeId, from: Height) {
         let certs: Vec<Certificate<S>> = self
             .history
@@ -1190,16 +1278,23 @@ impl<S: Scheme> Partition<S> {
             .take(cx.config.sync_batch.max(1))
             .map(|c| (**c).clone())
             .collect();
-        if certs.is_empty() || !self.rate_ok(cx, peer, from, Round(u32::MAX)) {
+        let Some(top) = certs.last().map(|c| c.height) else {
             return;
-        }
+        };
+        let progress = |e: &PeerLimit| e.served_up_to.is_some_and(|h| from > h);
+        let Some(entry) = self.rate_ok(cx, peer, Purpose::Serve, progress) else {
+            return;
+        };
+        entry.served_up_to = Some(top);
         cx.out.send(peer, Message::Decisions(Arc::new(certs)));
     }
 
-    /// We are behind `peer`: ask it for what we missed.
+    /// We are behind `peer`: ask it for what we missed (again at once after we progressed).
     fn request_sync(&mut self, cx: &mut Ctx<'_, S>, peer: NodeId) {
         let height = self.height;
-        if self.rate_ok(cx, peer, height, Round(u32::MAX - 1)) {
+        let progress = |e: &PeerLimit| e.asked_from.is_some_and(|h| height > h);
+        if let Some(entry) = self.rate_ok(cx, peer, Purpose::Ask, progress) {
+            entry.asked_from = Some(height);
             cx.out.send(
                 peer,
                 Message::SyncRequest {
@@ -1209,6 +1304,34 @@ impl<S: Scheme> Partition<S> {
             );
         }
     }
+}
+
+/// Most peers one partition tracks for rate limiting (see `Partition::rate_ok`).
+pub const MAX_RATE_LIMITED_PEERS: usize = 64;
+
+/// What a rate-limited message is for (an index into [`PeerLimit::last`]).
+#[derive(Clone, Copy, Debug)]
+enum Purpose {
+    /// Votes relayed to a peer in an earlier round.
+    Round = 0,
+    /// A commit certificate pushed to a peer at a decided height.
+    Decision = 1,
+    /// A catch-up reply.
+    Serve = 2,
+    /// A catch-up request of ours.
+    Ask = 3,
+}
+
+/// Rate-limit state of one peer.
+#[derive(Clone, Debug)]
+struct PeerLimit {
+    peer: NodeId,
+    /// When each [`Purpose`] was last sent.
+    last: [Option<Timestamp>; 4],
+    /// The highest height last sent in a catch-up reply.
+    served_up_to: Option<Height>,
+    /// The height we last asked this peer from.
+    asked_from: Option<Height>,
 }
 
 /// How often our own messages of a round are sent again.

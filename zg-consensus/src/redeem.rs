@@ -1,4 +1,5 @@
-//! The redeem side: a machine that accepts each burn receipt once, from known epochs only.
+//! The redeem side: a machine that accepts each burn receipt once, from known epochs only, and
+//! only for its own destination chain.
 
 use core::convert::Infallible;
 use core::marker::PhantomData;
@@ -12,7 +13,7 @@ use crate::Error;
 use crate::receipt::{BurnEvent, BurnReceipt, verify_receipt};
 use crate::scheme::Scheme;
 use crate::types::{Height, PartitionId};
-use crate::validators::ValidatorSet;
+use crate::validators::{StakeTable, ValidatorSet};
 
 /// The redeem protocol marker: [`Redeemer<S>`] implements `Machine<Redeem<S>>`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -39,19 +40,70 @@ pub struct BurnId {
     pub index: u64,
 }
 
+/// One validator of an epoch as the redeemer receives it: key, voting weight, and the key's
+/// proof of possession, which the redeemer checks (a key without one could be a rogue key
+/// chosen to cancel others in an aggregate, forging certificates).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct EpochMember<S: Scheme> {
+    /// Public key.
+    pub public_key: S::PublicKey,
+    /// Voting weight, as in the epoch's [`ValidatorSet`].
+    pub weight: u128,
+    /// Proof of possession of the key's secret.
+    pub proof_of_possession: S::Signature,
+}
+
 /// Inputs of the redeemer.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum RedeemCommand<S: Scheme> {
     /// The sealed validator set of an epoch, as consensus uses it (e.g. relayed by the staking
-    /// chain). Epochs may arrive in any order; an epoch is never replaced.
+    /// chain). Epochs may arrive in any order; an epoch is never replaced. Every member's proof
+    /// of possession is checked before the epoch is accepted.
     AddEpoch {
         /// The epoch.
         epoch: Epoch,
-        /// Its validators and weights (keys already validated, with proofs of possession).
-        members: Vec<(S::PublicKey, u128)>,
+        /// Its validators, weights and proofs of possession
+        /// ([`RedeemCommand::add_epoch`] builds them from a set and its stake table).
+        members: Vec<EpochMember<S>>,
     },
     /// Redeem a receipt.
     Redeem(Box<BurnReceipt<S>>),
+}
+
+impl<S: Scheme> RedeemCommand<S> {
+    /// The [`RedeemCommand::AddEpoch`] of a sealed set: its members and weights, with the proofs
+    /// of possession taken from the stake table the set was sealed from.
+    ///
+    /// # Errors
+    /// [`Error::InvalidValidatorSet`] if the table is for another epoch or lacks a member's key.
+    pub fn add_epoch(set: &ValidatorSet<S>, table: &StakeTable<S>) -> Result<Self, Error> {
+        if table.epoch() != set.epoch() {
+            return Err(Error::InvalidValidatorSet("stake table of another epoch"));
+        }
+        let proofs: BTreeMap<&S::PublicKey, &S::Signature> = table
+            .entries()
+            .iter()
+            .map(|e| (&e.bls_key, &e.proof_of_possession))
+            .collect();
+        let members = set
+            .validators()
+            .iter()
+            .map(|v| {
+                let proof = proofs.get(&v.public_key).ok_or(Error::InvalidValidatorSet(
+                    "member missing from stake table",
+                ))?;
+                Ok(EpochMember {
+                    public_key: v.public_key.clone(),
+                    weight: v.weight,
+                    proof_of_possession: (*proof).clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        Ok(RedeemCommand::AddEpoch {
+            epoch: set.epoch(),
+            members,
+        })
+    }
 }
 
 /// Write-ahead records of the redeemer.
@@ -72,7 +124,7 @@ pub struct Redeemed {
     pub event: BurnEvent,
 }
 
-/// Accepts burn receipts for known epochs, each burn once.
+/// Accepts burn receipts for known epochs and its own destination, each burn once.
 ///
 /// # Driving contract
 ///
@@ -85,22 +137,27 @@ pub struct Redeemed {
 ///   before carrying out what follows it — mint only after the `Redeemed` record is written, so
 ///   a crash between the two can never mint twice.
 /// * Rejections are errors ([`Error::UnknownEpoch`], [`Error::InvalidReceipt`],
-///   [`Error::AlreadyRedeemed`]), output nothing and change nothing.
+///   [`Error::WrongDestination`], [`Error::AlreadyRedeemed`],
+///   [`Error::InvalidProofOfPossession`]), output nothing and change nothing.
 /// * Restart: rebuild with [`Redeemer::restore`] from every record, in order; the burns it
 ///   redeemed stay redeemed. It is never done: receipts may come at any time.
 ///
 /// ```
 /// use zg_consensus::{
 ///     Bls, BurnBatch, BurnEvent, Certificate, Error, Height, PartitionId, RedeemCommand,
-///     RedeemRecord, Redeemer, Round, Scheme, SignerBitmap, ValidatorSet, Vote, VoteKind,
+///     RedeemRecord, Redeemer, Round, Scheme, SignerBitmap, StakeTable, ValidatorSet, Vote,
+///     VoteKind,
 /// };
 /// use zg_core::machine::{Input, Machine, Output};
-/// use zg_core::{Amount, Epoch, H256, Timestamp};
+/// use zg_core::{Amount, Epoch, H256, NodeId, Timestamp};
+/// use zg_vrf::NodeKeys;
 ///
 /// let (network, now) = (H256([5; 32]), Timestamp(0));
-/// let secrets: Vec<_> = (1..=4u8).map(|i| Bls::secret_key_from_seed(&[i; 32])).collect();
-/// let members: Vec<_> = secrets.iter().map(|s| (Bls::public_key(s), 1)).collect();
-/// let set = ValidatorSet::<Bls>::new(network, Epoch(0), members.clone())?;
+/// let keys: Vec<NodeKeys<Bls>> = (0..4).map(|i| NodeKeys::derive(b"example", NodeId(i))).collect();
+/// let entries = keys.iter().map(|k| k.entry(Amount::new(1))).collect();
+/// let table = StakeTable::new(Epoch(0), entries, Amount::new(1))?;
+/// let set = ValidatorSet::<Bls>::from_stake_table(network, &table)?;
+/// let secrets: Vec<_> = keys.iter().map(|k| &k.bls).collect();
 ///
 /// // Height 11 of partition 2 decided a value committing to two burns; three of the four
 /// // validators signed its commit certificate.
@@ -125,7 +182,7 @@ pub struct Redeemed {
 /// };
 /// let mut signers = SignerBitmap::new(4);
 /// let mut signatures = Vec::new();
-/// for s in &secrets[..3] {
+/// for &s in &secrets[..3] {
 ///     let index = set.index_of(&Bls::public_key(s)).unwrap();
 ///     signers.insert(index);
 ///     signatures.push(Bls::sign(s, &vote(index).signing_bytes(network)));
@@ -143,11 +200,11 @@ pub struct Redeemed {
 /// let receipt = Box::new(batch.receipt(1, certificate)?);
 ///
 /// let mut records: Vec<RedeemRecord<Bls>> = Vec::new(); // the host's durable log
-/// let mut redeemer = Redeemer::<Bls>::restore(network, 100, &records);
+/// let mut redeemer = Redeemer::<Bls>::restore(network, 100, 7, &records);
 /// // Unknown epoch: refused, nothing output.
 /// let early = redeemer.handle(now, Input::Command(RedeemCommand::Redeem(receipt.clone())));
 /// assert_eq!(early, Err(Error::UnknownEpoch { epoch: 0 }));
-/// redeemer.handle(now, Input::Command(RedeemCommand::AddEpoch { epoch: Epoch(0), members }))?;
+/// redeemer.handle(now, Input::Command(RedeemCommand::add_epoch(&set, &table)?))?;
 /// redeemer.handle(now, Input::Command(RedeemCommand::Redeem(receipt.clone())))?;
 /// let mut minted = Vec::new();
 /// for output in redeemer.drain_outputs() {
@@ -160,28 +217,43 @@ pub struct Redeemed {
 /// assert_eq!(minted, [Amount::new(1_000)]);
 ///
 /// // After a restart the burn is still redeemed: the replay is refused.
-/// let mut redeemer = Redeemer::<Bls>::restore(network, 100, &records);
+/// let mut redeemer = Redeemer::<Bls>::restore(network, 100, 7, &records);
 /// let again = redeemer.handle(now, Input::Command(RedeemCommand::Redeem(receipt)));
 /// assert_eq!(again, Err(Error::AlreadyRedeemed));
 /// assert!(redeemer.drain_outputs().is_empty());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// Replay: a receipt names its network (in every signature), its partition, height and epoch
+/// (in the certificate, checked against `height / heights_per_epoch`), and its destination
+/// chain (in the burn event, compared with this redeemer's own); a burn minted here cannot be
+/// minted again here, and a burn for another chain is never minted here.
+///
+/// State: one [`BurnId`] per accepted receipt (each needs a verifying commit certificate) and
+/// one validator set per epoch added (commands come from the host, not from peers).
 #[derive(Debug)]
 pub struct Redeemer<S: Scheme> {
     network: H256,
     heights_per_epoch: u64,
+    destination: u64,
     epochs: BTreeMap<Epoch, Arc<ValidatorSet<S>>>,
     redeemed: HashSet<BurnId>,
     out: Outbox<Redeem<S>>,
 }
 
 impl<S: Scheme> Redeemer<S> {
-    /// A redeemer for `network`, whose heights map to epochs as `height / heights_per_epoch`,
-    /// rebuilt from its records (none at first).
-    pub fn restore(network: H256, heights_per_epoch: u64, records: &[RedeemRecord<S>]) -> Self {
+    /// A redeemer on chain `destination` for `network`, whose heights map to epochs as
+    /// `height / heights_per_epoch`, rebuilt from its records (none at first).
+    pub fn restore(
+        network: H256,
+        heights_per_epoch: u64,
+        destination: u64,
+        records: &[RedeemRecord<S>],
+    ) -> Self {
         let mut r = Redeemer {
             network,
             heights_per_epoch: heights_per_epoch.max(1),
+            destination,
             epochs: BTreeMap::new(),
             redeemed: HashSet::new(),
             out: Outbox::new(),
@@ -204,12 +276,23 @@ impl<S: Scheme> Redeemer<S> {
         self.redeemed.contains(id)
     }
 
+    /// The destination chain this redeemer mints on.
+    pub fn destination(&self) -> u64 {
+        self.destination
+    }
+
     /// Number of burns redeemed.
     pub fn redeemed(&self) -> usize {
         self.redeemed.len()
     }
 
     fn redeem(&mut self, receipt: &BurnReceipt<S>) -> Result<(), Error> {
+        if receipt.event.destination != self.destination {
+            return Err(Error::WrongDestination {
+                expected: self.destination,
+                got: receipt.event.destination,
+            });
+        }
         let c = &receipt.certificate;
         let expected = Epoch(c.height.0 / self.heights_per_epoch);
         if c.epoch != expected {
@@ -245,6 +328,16 @@ impl<S: Scheme> Machine<Redeem<S>> for Redeemer<S> {
                 if self.epochs.contains_key(&epoch) {
                     return Ok(());
                 }
+                if members
+                    .iter()
+                    .any(|m| !S::verify_possession(&m.public_key, &m.proof_of_possession))
+                {
+                    return Err(Error::InvalidProofOfPossession);
+                }
+                let members = members
+                    .into_iter()
+                    .map(|m| (m.public_key, m.weight))
+                    .collect();
                 let set = Arc::new(ValidatorSet::new(self.network, epoch, members)?);
                 self.epochs.insert(epoch, set.clone());
                 self.out.persist(RedeemRecord::Epoch(set));

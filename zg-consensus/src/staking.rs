@@ -196,11 +196,10 @@ impl<S: Scheme> StakeLedger<S> {
         if self.tombstoned.contains_key(&offender) {
             return Err(Error::AlreadySlashed);
         }
-        let stake = Amount::new(set.weight(evidence.validator()));
-        let amount = stake
-            .checked_mul(u128::from(self.slash_fraction_bps))
-            .and_then(|a| a.checked_div(10_000))
-            .map_err(Error::Amount)?;
+        let amount = Amount::new(slash_amount(
+            set.weight(evidence.validator()),
+            self.slash_fraction_bps,
+        ));
         let total = self
             .penalty(&offender)
             .checked_add(amount)
@@ -219,6 +218,15 @@ impl<S: Scheme> StakeLedger<S> {
     }
 }
 
+/// `⌊stake · bps / 10000⌋` for `bps ≤ 10000`, exactly and without overflow for every `u128`
+/// stake: with `stake = 10000·q + r`, it is `q·bps + ⌊r·bps / 10000⌋`, and both terms and their
+/// sum are at most `stake`.
+fn slash_amount(stake: u128, bps: u32) -> u128 {
+    let bps = u128::from(bps.min(10_000));
+    let (q, r) = (stake / 10_000, stake % 10_000);
+    q * bps + r * bps / 10_000
+}
+
 /// The serialisable state of a ledger (inside WAL snapshots).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct LedgerParts<S: Scheme> {
@@ -229,4 +237,30 @@ pub(crate) struct LedgerParts<S: Scheme> {
     pub(crate) sets: Vec<Arc<ValidatorSet<S>>>,
     pub(crate) penalties: Vec<(S::PublicKey, Amount)>,
     pub(crate) tombstoned: Vec<(S::PublicKey, Epoch)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slash_amount;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The overflow-free formula equals the wide product on every stake below 2^112 (where
+        /// `stake · 10000` still fits), and stays at most the stake above it.
+        #[test]
+        fn slash_amount_is_the_exact_floor(stake in any::<u128>(), bps in 0u32..=10_000) {
+            let got = slash_amount(stake, bps);
+            prop_assert!(got <= stake);
+            let small = stake >> 16;
+            prop_assert_eq!(slash_amount(small, bps), small * u128::from(bps) / 10_000);
+        }
+    }
+
+    #[test]
+    fn slash_amount_edges() {
+        assert_eq!(slash_amount(u128::MAX, 10_000), u128::MAX);
+        assert_eq!(slash_amount(u128::MAX, 0), 0);
+        assert_eq!(slash_amount(u128::MAX, 5_000), u128::MAX / 2);
+        assert_eq!(slash_amount(9_999, 1), 0);
+    }
 }

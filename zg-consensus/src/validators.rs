@@ -127,8 +127,9 @@ impl<S: Scheme> ValidatorSet<S> {
         &self.validators
     }
 
-    /// `(key, weight)` of every member, in index order (what
-    /// [`RedeemCommand::AddEpoch`](crate::RedeemCommand::AddEpoch) takes).
+    /// `(key, weight)` of every member, in index order (with the proofs of possession from
+    /// the stake table, what [`RedeemCommand::add_epoch`](crate::RedeemCommand::add_epoch)
+    /// builds).
     pub fn members(&self) -> Vec<(S::PublicKey, u128)> {
         self.validators
             .iter()

@@ -13,6 +13,24 @@
 //!
 //! In the good case this verifies each step of a height exactly once: the prevote quorum and the
 //! precommit quorum, two aggregate verifications, which is the floor the benches compare with.
+//!
+//! # Aggregate checks prove a set, not each member
+//!
+//! Two colluders can shift their signatures (`s_B + X`, `s_C − X`): the aggregate of the value
+//! verifies while neither vote does alone. Such votes are counted (the aggregate, and every
+//! certificate built from it, is valid), but each stored vote remembers how far it was checked
+//! ([`Check`]): a vote is used **on its own** — as equivocation evidence, or relayed to a peer —
+//! only once its own signature verified. Conflicts pay that check (only under attack or
+//! equivocation); relaying pays it once per vote, in one batch.
+//!
+//! # Bounds
+//!
+//! Votes are stored sparsely (one entry per vote, no per-validator slot vectors), and the
+//! unverified ones are capped: each validator index holds at most [`MAX_PENDING_PER_VALIDATOR`]
+//! pending votes per height, whoever sent them. A vote beyond that is verified on arrival and
+//! stored only if it verifies. So unverified state is at most `MAX_PENDING_PER_VALIDATOR · n`
+//! votes (each with at most one tally of its own) per partition, and verified state at most two
+//! votes per validator per round — a validator's own signatures.
 
 use zg_core::H256;
 
@@ -23,12 +41,38 @@ use crate::scheme::{BatchItem, Scheme};
 use crate::types::{Round, SignedVote, Slot, ValidatorIndex, Vote, VoteKind, vote_signing_bytes};
 use crate::validators::ValidatorSet;
 
-/// A vote as stored: value, signature, and whether the signature was checked.
+/// Most unverified votes one validator index may hold in one partition's current height (any
+/// rounds and steps together). Further votes claiming that validator are verified on arrival.
+/// Two per step covers an honest validator in the current round and the next.
+pub const MAX_PENDING_PER_VALIDATOR: usize = 4;
+
+/// How far a stored vote's signature was checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Check {
+    /// Not yet: counts toward nothing.
+    Pending,
+    /// Verified inside an aggregate of several votes: counts, but is not known valid alone.
+    Aggregate,
+    /// Verified on its own: counts, and may be used on its own.
+    Individual,
+    /// Verified inside an aggregate but invalid alone (shifted by a colluder): counts, and is
+    /// never used on its own.
+    AggregateOnly,
+}
+
+impl Check {
+    fn counted(self) -> bool {
+        self != Check::Pending
+    }
+}
+
+/// A vote as stored: who, value, signature, and how far the signature was checked.
 #[derive(Clone, Debug)]
 struct Entry<S: Scheme> {
+    validator: ValidatorIndex,
     value: Option<H256>,
     signature: S::Signature,
-    verified: bool,
+    check: Check,
 }
 
 /// Weight behind one value (or nil) in one round and step.
@@ -43,9 +87,27 @@ pub(crate) struct Tally<S: Scheme> {
     certified: Option<Certificate<S>>,
 }
 
+impl<S: Scheme> Tally<S> {
+    fn is_empty(&self) -> bool {
+        self.verified == 0 && self.pending == 0 && self.certified.is_none()
+    }
+
+    fn add_to_aggregate(&mut self, sig: &S::Signature) {
+        self.aggregate = match self.aggregate.take() {
+            None => Some(sig.clone()),
+            Some(a) => S::aggregate_signatures([&a, sig]),
+        };
+    }
+
+    fn heap_bytes(&self) -> usize {
+        usize::from(self.signers.len()).div_ceil(64) * 8
+    }
+}
+
 #[derive(Clone, Debug)]
 struct KindVotes<S: Scheme> {
-    slots: Vec<Option<Entry<S>>>,
+    /// Sorted by validator, at most one per validator.
+    entries: Vec<Entry<S>>,
     tallies: Vec<Tally<S>>,
     verified_any: u128,
     pending_any: u128,
@@ -54,7 +116,7 @@ struct KindVotes<S: Scheme> {
 impl<S: Scheme> Default for KindVotes<S> {
     fn default() -> Self {
         KindVotes {
-            slots: Vec::new(),
+            entries: Vec::new(),
             tallies: Vec::new(),
             verified_any: 0,
             pending_any: 0,
@@ -84,6 +146,41 @@ impl<S: Scheme> KindVotes<S> {
     fn tally(&self, value: Option<H256>) -> Option<&Tally<S>> {
         self.tallies.iter().find(|t| t.value == value)
     }
+
+    /// Takes `w` of pending weight off `value`, dropping its tally if nothing is left in it.
+    fn unpend(&mut self, value: Option<H256>, w: u128) {
+        self.pending_any = self.pending_any.saturating_sub(w);
+        if let Some(i) = self.tallies.iter().position(|t| t.value == value) {
+            let t = &mut self.tallies[i];
+            t.pending = t.pending.saturating_sub(w);
+            if t.is_empty() {
+                self.tallies.swap_remove(i);
+            }
+        }
+    }
+
+    fn find(&self, validator: ValidatorIndex) -> Result<usize, usize> {
+        self.entries
+            .binary_search_by_key(&validator, |e| e.validator)
+    }
+
+    fn entry(&self, validator: ValidatorIndex) -> Option<&Entry<S>> {
+        self.find(validator).ok().map(|i| &self.entries[i])
+    }
+
+    /// Counts the verified entry at `pos` in its tally (weight and signer bit), and its
+    /// signature into the tally's aggregate unless the caller adds a group aggregate instead.
+    fn count(&mut self, pos: usize, w: u128, n: u16, with_signature: bool) {
+        let (value, idx) = (self.entries[pos].value, self.entries[pos].validator);
+        let sig = with_signature.then(|| self.entries[pos].signature.clone());
+        self.verified_any += w;
+        let t = self.tally_mut(value, n);
+        t.verified += w;
+        t.signers.insert(idx);
+        if let Some(sig) = sig {
+            t.add_to_aggregate(&sig);
+        }
+    }
 }
 
 /// First-time flags of a round (paper: "for the first time").
@@ -108,11 +205,33 @@ pub(crate) struct RoundVotes<S: Scheme> {
     pub(crate) fired: u8,
 }
 
+impl<S: Scheme> RoundVotes<S> {
+    fn is_empty(&self) -> bool {
+        self.fired == 0
+            && self
+                .kinds
+                .iter()
+                .all(|k| k.entries.is_empty() && k.tallies.is_empty())
+    }
+}
+
+/// Gives back the spare capacity of a vector that shrank (so memory follows what is held, not
+/// the most ever held).
+fn trim<T>(v: &mut Vec<T>) {
+    if v.capacity() > 2 * v.len() + 4 {
+        v.shrink_to(v.len() + v.len() / 2);
+    }
+}
+
 /// What happened to an incoming vote.
 #[derive(Debug)]
 pub(crate) enum Added<S: Scheme> {
     /// Stored as pending.
     Pending,
+    /// Over its validator's pending cap: verified on arrival and stored as verified.
+    Verified,
+    /// Over its validator's pending cap and its signature failed: dropped.
+    Forged,
     /// Already had exactly this vote.
     Duplicate,
     /// The validator already has a different vote in this slot: the stored one.
@@ -124,9 +243,10 @@ pub(crate) enum Added<S: Scheme> {
 pub(crate) enum Resolved<S: Scheme> {
     /// The stored vote was forged; the new one took its place (pending).
     Replaced,
-    /// The new vote is forged or a harmless duplicate; dropped.
+    /// The new vote is forged or a harmless duplicate, or the stored one cannot serve as
+    /// evidence on its own; dropped.
     Dropped,
-    /// Both verify and differ: equivocation.
+    /// Both verify on their own and differ: equivocation (the evidence verifies).
     Equivocation(Evidence<S>),
 }
 
@@ -143,30 +263,53 @@ pub(crate) struct Verified {
 #[derive(Clone, Debug)]
 pub(crate) struct VoteKeeper<S: Scheme> {
     rounds: Vec<RoundVotes<S>>,
+    /// Pending votes per validator index (allocated with the first pending vote).
+    pending: Vec<u8>,
 }
 
 impl<S: Scheme> Default for VoteKeeper<S> {
     fn default() -> Self {
-        VoteKeeper { rounds: Vec::new() }
+        VoteKeeper {
+            rounds: Vec::new(),
+            pending: Vec::new(),
+        }
     }
+}
+
+/// Whether `sv`'s own signature verifies under its validator's key.
+fn verify_alone<S: Scheme>(set: &ValidatorSet<S>, slot: &Slot, sv: &SignedVote<S>) -> bool {
+    let Some(validator) = set.get(sv.vote.validator) else {
+        return false;
+    };
+    let msg = vote_signing_bytes(slot, sv.vote.round, sv.vote.kind, sv.vote.value);
+    S::verify(&validator.public_key, &msg, &sv.signature)
 }
 
 impl<S: Scheme> VoteKeeper<S> {
     /// Forgets everything (new height).
     pub(crate) fn clear(&mut self) {
         self.rounds = Vec::new();
+        self.pending = Vec::new();
     }
 
-    /// Heap bytes held (approximate, for memory reports).
+    /// Heap bytes held (approximate, for memory reports and the flood bounds).
     pub(crate) fn heap_bytes(&self) -> usize {
-        let mut b = self.rounds.capacity() * core::mem::size_of::<RoundVotes<S>>();
+        let mut b = self.rounds.capacity() * core::mem::size_of::<RoundVotes<S>>()
+            + self.pending.capacity();
         for r in &self.rounds {
+            b += usize::from(r.senders.len()).div_ceil(64) * 8;
             for k in &r.kinds {
-                b += k.slots.capacity() * core::mem::size_of::<Option<Entry<S>>>();
+                b += k.entries.capacity() * core::mem::size_of::<Entry<S>>();
                 b += k.tallies.capacity() * core::mem::size_of::<Tally<S>>();
+                b += k.tallies.iter().map(Tally::heap_bytes).sum::<usize>();
             }
         }
         b
+    }
+
+    /// Unverified votes held.
+    pub(crate) fn pending_votes(&self) -> usize {
+        self.pending.iter().map(|&c| usize::from(c)).sum()
     }
 
     fn round(&self, round: Round) -> Option<&RoundVotes<S>> {
@@ -206,36 +349,85 @@ impl<S: Scheme> VoteKeeper<S> {
         self.round_mut(round, n).fired |= flag;
     }
 
-    /// Stores an incoming vote as pending (the caller checked the index and the slot).
-    pub(crate) fn add(&mut self, set: &ValidatorSet<S>, sv: &SignedVote<S>) -> Added<S> {
-        let n = set.len_u16();
-        let w = set.weight(sv.vote.validator);
-        let kv = &mut self.round_mut(sv.vote.round, n).kinds[sv.vote.kind.index()];
-        if kv.slots.is_empty() {
-            kv.slots = vec![None; usize::from(n)];
+    fn pending_of(&self, idx: ValidatorIndex) -> usize {
+        self.pending.get(idx.get()).map_or(0, |&c| usize::from(c))
+    }
+
+    fn adjust_pending(&mut self, idx: ValidatorIndex, n: u16, up: bool) {
+        if self.pending.is_empty() {
+            self.pending = vec![0; usize::from(n)];
         }
-        let Some(slot) = kv.slots.get_mut(sv.vote.validator.get()) else {
+        if let Some(c) = self.pending.get_mut(idx.get()) {
+            *c = if up {
+                c.saturating_add(1)
+            } else {
+                c.saturating_sub(1)
+            };
+        }
+    }
+
+    /// Stores an incoming vote (the caller checked the index and the round window): as pending
+    /// while its validator is under [`MAX_PENDING_PER_VALIDATOR`], else verified on arrival.
+    pub(crate) fn add(
+        &mut self,
+        set: &ValidatorSet<S>,
+        slot: &Slot,
+        sv: &SignedVote<S>,
+    ) -> Added<S> {
+        let n = set.len_u16();
+        let idx = sv.vote.validator;
+        let w = set.weight(idx);
+        if w == 0 {
+            return Added::Duplicate;
+        }
+        if let Some(e) = self
+            .round(sv.vote.round)
+            .and_then(|rv| rv.kinds[sv.vote.kind.index()].entry(idx))
+        {
+            return if e.value == sv.vote.value && e.signature == sv.signature {
+                Added::Duplicate
+            } else {
+                Added::Conflict(SignedVote {
+                    vote: Vote {
+                        value: e.value,
+                        ..sv.vote
+                    },
+                    signature: e.signature.clone(),
+                })
+            };
+        }
+        let check = if self.pending_of(idx) < MAX_PENDING_PER_VALIDATOR {
+            Check::Pending
+        } else if verify_alone(set, slot, sv) {
+            Check::Individual
+        } else {
+            return Added::Forged;
+        };
+        let rv = self.round_mut(sv.vote.round, n);
+        let kv = &mut rv.kinds[sv.vote.kind.index()];
+        let Err(pos) = kv.find(idx) else {
             return Added::Duplicate;
         };
-        match slot {
-            Some(e) if e.value == sv.vote.value && e.signature == sv.signature => Added::Duplicate,
-            Some(e) => Added::Conflict(SignedVote {
-                vote: Vote {
-                    value: e.value,
-                    ..sv.vote
-                },
-                signature: e.signature.clone(),
-            }),
-            None => {
-                *slot = Some(Entry {
-                    value: sv.vote.value,
-                    signature: sv.signature.clone(),
-                    verified: false,
-                });
-                kv.pending_any += w;
-                kv.tally_mut(sv.vote.value, n).pending += w;
-                Added::Pending
+        kv.entries.insert(
+            pos,
+            Entry {
+                validator: idx,
+                value: sv.vote.value,
+                signature: sv.signature.clone(),
+                check,
+            },
+        );
+        if check == Check::Pending {
+            kv.pending_any += w;
+            kv.tally_mut(sv.vote.value, n).pending += w;
+            self.adjust_pending(idx, n, true);
+            Added::Pending
+        } else {
+            kv.count(pos, w, n, true);
+            if rv.senders.insert(idx) {
+                rv.sender_weight += w;
             }
+            Added::Verified
         }
     }
 
@@ -244,47 +436,48 @@ impl<S: Scheme> VoteKeeper<S> {
         let n = set.len_u16();
         let idx = sv.vote.validator;
         let w = set.weight(idx);
-        let rv = self.round_mut(sv.vote.round, n);
-        let kv = &mut rv.kinds[sv.vote.kind.index()];
-        if kv.slots.is_empty() {
-            kv.slots = vec![None; usize::from(n)];
-        }
-        let Some(old) = kv.slots.get_mut(idx.get()).map(Option::take) else {
+        if w == 0 {
             return;
-        };
-        if let Some(old) = old {
-            // Only a forged vote in our name can be here; unwind its weight.
-            let t = kv.tally_mut(old.value, n);
-            if old.verified {
-                t.verified -= w;
-                kv.verified_any -= w;
-            } else {
-                t.pending -= w;
-                kv.pending_any -= w;
+        }
+        let mut was_pending = false;
+        {
+            let rv = self.round_mut(sv.vote.round, n);
+            let kv = &mut rv.kinds[sv.vote.kind.index()];
+            match kv.find(idx) {
+                Ok(pos) if kv.entries[pos].check.counted() => return,
+                Ok(pos) => {
+                    // Only a forged vote in our name can be pending here; unwind it.
+                    let old = kv.entries.remove(pos);
+                    kv.unpend(old.value, w);
+                    was_pending = true;
+                }
+                Err(_) => {}
+            }
+            let Err(pos) = kv.find(idx) else {
+                return;
+            };
+            kv.entries.insert(
+                pos,
+                Entry {
+                    validator: idx,
+                    value: sv.vote.value,
+                    signature: sv.signature.clone(),
+                    check: Check::Individual,
+                },
+            );
+            kv.count(pos, w, n, true);
+            if rv.senders.insert(idx) {
+                rv.sender_weight += w;
             }
         }
-        if let Some(slot) = kv.slots.get_mut(idx.get()) {
-            *slot = Some(Entry {
-                value: sv.vote.value,
-                signature: sv.signature.clone(),
-                verified: true,
-            });
-        }
-        kv.verified_any += w;
-        let t = kv.tally_mut(sv.vote.value, n);
-        t.verified += w;
-        t.signers.insert(idx);
-        t.aggregate = match t.aggregate.take() {
-            None => Some(sv.signature.clone()),
-            Some(a) => S::aggregate_signatures([&a, &sv.signature]),
-        };
-        if rv.senders.insert(idx) {
-            rv.sender_weight += w;
+        if was_pending {
+            self.adjust_pending(idx, n, false);
         }
     }
 
     /// Resolves a conflict between the stored vote of a validator and a new one, checking each
-    /// signature on its own (this only happens under attack or equivocation).
+    /// signature on its own (this only happens under attack or equivocation). Evidence is only
+    /// ever returned after [`Evidence::verify`] accepted it.
     pub(crate) fn resolve_conflict(
         &mut self,
         set: &ValidatorSet<S>,
@@ -292,41 +485,63 @@ impl<S: Scheme> VoteKeeper<S> {
         stored: &SignedVote<S>,
         new: &SignedVote<S>,
     ) -> Resolved<S> {
-        let Some(validator) = set.get(new.vote.validator) else {
+        let n = set.len_u16();
+        let idx = new.vote.validator;
+        let w = set.weight(idx);
+        let Some(check) = self
+            .round(new.vote.round)
+            .and_then(|rv| rv.kinds[new.vote.kind.index()].entry(idx))
+            .map(|e| e.check)
+        else {
             return Resolved::Dropped;
         };
-        let ok = |sv: &SignedVote<S>| {
-            let msg = vote_signing_bytes(slot, sv.vote.round, sv.vote.kind, sv.vote.value);
-            S::verify(&validator.public_key, &msg, &sv.signature)
+        let stored_ok = match check {
+            Check::Individual => true,
+            Check::AggregateOnly => false,
+            Check::Pending | Check::Aggregate => verify_alone(set, slot, stored),
         };
-        let n = set.len_u16();
-        let kv = &mut self.round_mut(new.vote.round, n).kinds[new.vote.kind.index()];
-        let idx = new.vote.validator.get();
-        let stored_verified = kv
-            .slots
-            .get(idx)
-            .and_then(Option::as_ref)
-            .is_some_and(|e| e.verified);
-        if !stored_verified && !ok(stored) {
-            // The stored vote was forged: free the slot and take the new one as pending.
-            let w = set.weight(new.vote.validator);
-            if let Some(slot) = kv.slots.get_mut(idx) {
-                *slot = Some(Entry {
-                    value: new.vote.value,
-                    signature: new.signature.clone(),
-                    verified: false,
-                });
+        let rv = self.round_mut(new.vote.round, n);
+        let kv = &mut rv.kinds[new.vote.kind.index()];
+        let Ok(pos) = kv.find(idx) else {
+            return Resolved::Dropped;
+        };
+        match (check, stored_ok) {
+            (Check::Pending, false) => {
+                // The stored vote was forged: the new one takes its place, pending.
+                let e = &mut kv.entries[pos];
+                let old = e.value;
+                e.value = new.vote.value;
+                e.signature = new.signature.clone();
+                kv.unpend(old, w);
+                kv.pending_any += w;
+                kv.tally_mut(new.vote.value, n).pending += w;
+                return Resolved::Replaced;
             }
-            kv.tally_mut(stored.vote.value, n).pending -= w;
-            kv.tally_mut(new.vote.value, n).pending += w;
-            return Resolved::Replaced;
+            (Check::Pending, true) => {
+                // Checked alone now: count it.
+                kv.entries[pos].check = Check::Individual;
+                kv.unpend(stored.vote.value, w);
+                kv.count(pos, w, n, true);
+                if rv.senders.insert(idx) {
+                    rv.sender_weight += w;
+                }
+                self.adjust_pending(idx, n, false);
+            }
+            (Check::Aggregate, ok) => {
+                kv.entries[pos].check = if ok {
+                    Check::Individual
+                } else {
+                    Check::AggregateOnly
+                };
+            }
+            _ => {}
         }
-        if new.vote.value == stored.vote.value || !ok(new) {
+        if !stored_ok || new.vote.value == stored.vote.value {
             return Resolved::Dropped;
         }
         match Evidence::new(stored.clone(), new.clone()) {
-            Ok(e) => Resolved::Equivocation(e),
-            Err(_) => Resolved::Dropped,
+            Ok(e) if e.verify(set).is_ok() => Resolved::Equivocation(e),
+            _ => Resolved::Dropped,
         }
     }
 
@@ -359,20 +574,17 @@ impl<S: Scheme> VoteKeeper<S> {
         }
         // Line 55: f + 1 senders in a higher round.
         if round > current && rv.sender_weight < set.skip_threshold() {
-            let pending_senders: u128 = (0..set.len_u16())
-                .map(ValidatorIndex)
-                .filter(|&i| {
-                    !rv.senders.contains(i)
-                        && rv.kinds.iter().any(|k| {
-                            k.slots
-                                .get(i.get())
-                                .and_then(Option::as_ref)
-                                .is_some_and(|e| !e.verified)
-                        })
-                })
-                .map(|i| set.weight(i))
-                .sum();
-            return rv.sender_weight + pending_senders >= set.skip_threshold();
+            let mut pending_senders: Vec<ValidatorIndex> = rv
+                .kinds
+                .iter()
+                .flat_map(|k| k.entries.iter())
+                .filter(|e| e.check == Check::Pending && !rv.senders.contains(e.validator))
+                .map(|e| e.validator)
+                .collect();
+            pending_senders.sort_unstable();
+            pending_senders.dedup();
+            let weight: u128 = pending_senders.iter().map(|&i| set.weight(i)).sum();
+            return rv.sender_weight + weight >= set.skip_threshold();
         }
         false
     }
@@ -391,98 +603,108 @@ impl<S: Scheme> VoteKeeper<S> {
         let kv = &mut rv.kinds[kind.index()];
         // Pending votes, grouped by value (sorted so equal values are adjacent).
         let mut items: Vec<(Option<H256>, ValidatorIndex)> = kv
-            .slots
+            .entries
             .iter()
-            .enumerate()
-            .filter_map(|(i, e)| {
-                let e = e.as_ref()?;
-                (!e.verified).then(|| (e.value, ValidatorIndex(u16::try_from(i).unwrap_or(0))))
-            })
+            .filter(|e| e.check == Check::Pending)
+            .map(|e| (e.value, e.validator))
             .collect();
         items.sort_unstable();
         let mut report = Verified::default();
-        let mut good: Vec<(Option<H256>, ValidatorIndex)> = Vec::with_capacity(items.len());
+        let mut good: Vec<(ValidatorIndex, Check)> = Vec::with_capacity(items.len());
         let mut groups: Vec<(Option<H256>, S::Signature)> = Vec::new();
         bisect(
             set,
             slot,
-            round,
-            kind,
-            &kv.slots,
+            (round, kind),
+            &kv.entries,
             &items,
             false,
             &mut good,
             &mut report,
             &mut groups,
         );
+        let mut settled = Vec::with_capacity(items.len());
         // Count the good votes.
-        for &(value, idx) in &good {
+        for &(idx, check) in &good {
             let w = set.weight(idx);
-            if let Some(Some(e)) = kv.slots.get_mut(idx.get()) {
-                e.verified = true;
-            }
-            kv.pending_any -= w;
-            kv.verified_any += w;
-            let t = kv.tally_mut(value, n);
-            t.pending -= w;
-            t.verified += w;
-            t.signers.insert(idx);
+            let Ok(pos) = kv.find(idx) else {
+                continue;
+            };
+            kv.entries[pos].check = check;
+            let value = kv.entries[pos].value;
+            kv.unpend(value, w);
+            kv.count(pos, w, n, false);
             if rv.senders.insert(idx) {
                 rv.sender_weight += w;
             }
+            settled.push(idx);
         }
         for (value, agg) in groups {
-            let t = kv.tally_mut(value, n);
-            t.aggregate = match t.aggregate.take() {
-                None => Some(agg),
-                Some(a) => S::aggregate_signatures([&a, &agg]),
-            };
+            kv.tally_mut(value, n).add_to_aggregate(&agg);
         }
         // Drop the bad ones: free the slot so a genuine vote can still arrive.
         for &idx in &report.dropped {
-            let w = set.weight(idx);
-            if let Some(slot) = kv.slots.get_mut(idx.get())
-                && let Some(e) = slot.take()
-            {
-                kv.pending_any -= w;
-                kv.tally_mut(e.value, n).pending -= w;
+            if let Ok(pos) = kv.find(idx) {
+                let e = kv.entries.remove(pos);
+                kv.unpend(e.value, set.weight(idx));
+                settled.push(idx);
             }
+        }
+        trim(&mut kv.entries);
+        trim(&mut kv.tallies);
+        for idx in settled {
+            self.adjust_pending(idx, n, false);
+        }
+        // A round left with nothing (all of it forged) is forgotten.
+        if let Ok(i) = self.rounds.binary_search_by_key(&round, |r| r.round)
+            && self.rounds[i].is_empty()
+        {
+            self.rounds.remove(i);
+            trim(&mut self.rounds);
         }
         report
     }
 
-    /// The verified votes of a round (both steps), as signed by their validators: what a peer
-    /// that is still in that round needs to move on (relayed, the paper's gossip assumption).
-    pub(crate) fn verified(&self, slot: &Slot, round: Round) -> Vec<SignedVote<S>> {
-        let Some(rv) = self.round(round) else {
-            return Vec::new();
-        };
+    /// The votes of a round (both steps) whose signatures verified **on their own**, as signed
+    /// by their validators: what a peer that is still in that round needs to move on (relayed,
+    /// the paper's gossip assumption). Votes verified only inside an aggregate are checked alone
+    /// first — all of them in one batch, one by one only if that fails — and each vote pays this
+    /// at most once; one that fails alone is never relayed. Returns the votes and the number of
+    /// verifications made.
+    pub(crate) fn relayable(
+        &mut self,
+        set: &ValidatorSet<S>,
+        slot: &Slot,
+        round: Round,
+    ) -> (Vec<SignedVote<S>>, u64) {
+        let n = set.len_u16();
+        if self.round(round).is_none() {
+            return (Vec::new(), 0);
+        }
+        let rv = self.round_mut(round, n);
+        let mut checks = 0;
         let mut out = Vec::new();
         for (kind, kv) in [VoteKind::Prevote, VoteKind::Precommit]
             .into_iter()
-            .zip(&rv.kinds)
+            .zip(rv.kinds.iter_mut())
         {
-            for (i, e) in kv.slots.iter().enumerate() {
-                let (Some(e), Ok(i)) = (e, u16::try_from(i)) else {
-                    continue;
-                };
-                if e.verified {
-                    out.push(SignedVote {
-                        vote: Vote {
-                            partition: slot.partition,
-                            epoch: slot.epoch,
-                            height: slot.height,
-                            round,
-                            kind,
-                            value: e.value,
-                            validator: ValidatorIndex(i),
-                        },
-                        signature: e.signature.clone(),
-                    });
-                }
+            checks += settle_alone(set, slot, round, kind, &mut kv.entries);
+            for e in kv.entries.iter().filter(|e| e.check == Check::Individual) {
+                out.push(SignedVote {
+                    vote: Vote {
+                        partition: slot.partition,
+                        epoch: slot.epoch,
+                        height: slot.height,
+                        round,
+                        kind,
+                        value: e.value,
+                        validator: e.validator,
+                    },
+                    signature: e.signature.clone(),
+                });
             }
         }
-        out
+        (out, checks)
     }
 
     /// Imports a verified certificate for `(round, kind, value)` (a proof of lock).
@@ -566,29 +788,116 @@ impl<S: Scheme> VoteKeeper<S> {
     }
 }
 
-/// Checks `items` (sorted by value) as one batch; on failure bisects them (zg-bls). Good
-/// votes go to `good`, and the aggregate signature of each verified group to `groups`.
-#[allow(clippy::too_many_arguments)] // a helper over the keeper's borrowed parts
-fn bisect<S: Scheme>(
+/// Checks every entry verified only in an aggregate on its own: one batch of separate items
+/// (each with its own random weight, so each must hold alone), then one by one if the batch
+/// fails. Returns the verifications made.
+fn settle_alone<S: Scheme>(
     set: &ValidatorSet<S>,
     slot: &Slot,
     round: Round,
     kind: VoteKind,
-    slots: &[Option<Entry<S>>],
+    entries: &mut [Entry<S>],
+) -> u64 {
+    let todo: Vec<usize> = (0..entries.len())
+        .filter(|&i| entries[i].check == Check::Aggregate)
+        .collect();
+    if todo.is_empty() {
+        return 0;
+    }
+    let messages: Vec<_> = todo
+        .iter()
+        .map(|&i| vote_signing_bytes(slot, round, kind, entries[i].value))
+        .collect();
+    let alone = |i: usize, m: &[u8]| {
+        set.get(entries[i].validator)
+            .is_some_and(|v| S::verify(&v.public_key, m, &entries[i].signature))
+    };
+    let batch: Vec<BatchItem<'_, S>> = todo
+        .iter()
+        .zip(&messages)
+        .filter_map(|(&i, m)| {
+            Some(BatchItem {
+                message: m,
+                public_key: &set.get(entries[i].validator)?.public_key,
+                signature: &entries[i].signature,
+            })
+        })
+        .collect();
+    let mut checks = 1;
+    let verdicts: Vec<bool> = if batch.len() == todo.len() && S::verify_batch(&batch) {
+        vec![true; todo.len()]
+    } else {
+        checks += todo.len() as u64;
+        todo.iter()
+            .zip(&messages)
+            .map(|(&i, m)| alone(i, m))
+            .collect()
+    };
+    drop(batch);
+    for (&i, ok) in todo.iter().zip(verdicts) {
+        entries[i].check = if ok {
+            Check::Individual
+        } else {
+            Check::AggregateOnly
+        };
+    }
+    checks
+}
+
+/// Checks `items` (sorted by value) as one batch; on failure splits them and recurses. Good
+/// votes go to `good` with how far they were checked — alone if their value's group in the
+/// passing batch had one member (the batch weights every group separately), else in aggregate —
+/// and the aggregate signature of each verified group to `groups`.
+#[allow(clippy::too_many_arguments)] // a recursive helper over the keeper's borrowed parts
+fn bisect<S: Scheme>(
+    set: &ValidatorSet<S>,
+    slot: &Slot,
+    at: (Round, VoteKind),
+    entries: &[Entry<S>],
     items: &[(Option<H256>, ValidatorIndex)],
     known_bad: bool,
-    good: &mut Vec<(Option<H256>, ValidatorIndex)>,
+    good: &mut Vec<(ValidatorIndex, Check)>,
     report: &mut Verified,
     groups: &mut Vec<(Option<H256>, S::Signature)>,
 ) {
-    // zg-bls's bisection: the same splitting and the same order of checks.
-    let found = zg_bls::bisect(items, known_bad, |part| {
-        check_batch(set, slot, round, kind, slots, part)
-    });
-    good.extend(found.good);
-    groups.extend(found.accepted.into_iter().flatten());
-    report.dropped.extend(found.bad.iter().map(|&(_, idx)| idx));
-    report.checks += found.checks;
+    if items.is_empty() {
+        return;
+    }
+    if !known_bad {
+        report.checks += 1;
+        if let Some(aggs) = check_batch(set, slot, at, entries, items) {
+            accept(items, good);
+            groups.extend(aggs);
+            return;
+        }
+    }
+    if let [(_, idx)] = items {
+        report.dropped.push(*idx);
+        return;
+    }
+    let (left, right) = items.split_at(items.len() / 2);
+    report.checks += 1;
+    if let Some(aggs) = check_batch(set, slot, at, entries, left) {
+        accept(left, good);
+        groups.extend(aggs);
+        // The whole failed and the left half passed, so the right half must fail.
+        bisect(set, slot, at, entries, right, true, good, report, groups);
+    } else {
+        bisect(set, slot, at, entries, left, true, good, report, groups);
+        bisect(set, slot, at, entries, right, false, good, report, groups);
+    }
+}
+
+/// Records the votes of a passing batch as good.
+fn accept(items: &[(Option<H256>, ValidatorIndex)], good: &mut Vec<(ValidatorIndex, Check)>) {
+    for group in items.chunk_by(|a, b| a.0 == b.0) {
+        let check = if group.len() == 1 {
+            Check::Individual
+        } else {
+            Check::Aggregate
+        };
+        good.extend(group.iter().map(|&(_, idx)| (idx, check)));
+    }
 }
 
 /// One batch check of votes grouped by value: per group, the aggregate key and signature over
@@ -596,11 +905,16 @@ fn bisect<S: Scheme>(
 fn check_batch<S: Scheme>(
     set: &ValidatorSet<S>,
     slot: &Slot,
-    round: Round,
-    kind: VoteKind,
-    slots: &[Option<Entry<S>>],
+    (round, kind): (Round, VoteKind),
+    entries: &[Entry<S>],
     items: &[(Option<H256>, ValidatorIndex)],
 ) -> Option<Vec<(Option<H256>, S::Signature)>> {
+    let signature = |i: ValidatorIndex| {
+        entries
+            .binary_search_by_key(&i, |e| e.validator)
+            .ok()
+            .map(|p| &entries[p].signature)
+    };
     let mut messages = Vec::new();
     let mut keys = Vec::new();
     let mut sigs = Vec::new();
@@ -612,12 +926,7 @@ fn check_batch<S: Scheme>(
                 .iter()
                 .filter_map(|(_, i)| set.get(*i).map(|v| &v.public_key)),
         )?;
-        let sig = S::aggregate_signatures(group.iter().filter_map(|(_, i)| {
-            slots
-                .get(i.get())
-                .and_then(Option::as_ref)
-                .map(|e| &e.signature)
-        }))?;
+        let sig = S::aggregate_signatures(group.iter().filter_map(|(_, i)| signature(*i)))?;
         messages.push(vote_signing_bytes(slot, round, kind, value));
         keys.push(key);
         sigs.push(sig);
@@ -685,7 +994,7 @@ mod tests {
                 vote,
                 signature: S::sign(key, &msg),
             };
-            assert!(matches!(keeper.add(&set, &sv), Added::Pending));
+            assert!(matches!(keeper.add(&set, &slot, &sv), Added::Pending));
             reference.push((*value, idx, !*forged));
         }
         let report = keeper.verify_pending(&set, &slot, Round(0), VoteKind::Prevote);

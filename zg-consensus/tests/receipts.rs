@@ -106,14 +106,12 @@ fn receipts_from_a_real_decision_verify() {
         .take(3)
         .collect();
     assert_eq!(certs.len(), 3, "three heights decided");
-    let mut redeemer = Redeemer::<Bls>::restore(config.network, config.heights_per_epoch, &[]);
+    let mut redeemer =
+        Redeemer::<Bls>::restore(config.network, config.heights_per_epoch, 16600, &[]);
     redeemer
         .handle(
             Timestamp(0),
-            Input::Command(RedeemCommand::AddEpoch {
-                epoch: Epoch(0),
-                members: net.set.members(),
-            }),
+            Input::Command(RedeemCommand::add_epoch(&net.set, &net.table).unwrap()),
         )
         .unwrap();
     for cert in &certs {
@@ -228,7 +226,7 @@ fn redeemer_rejects_double_redemption_and_unknown_epochs() {
     let net = Net::<Bls>::new(4, config.clone());
     let (r, _) = sample_receipt(&net, 7);
     let mut records: Vec<RedeemRecord<Bls>> = Vec::new();
-    let mut red = Redeemer::<Bls>::restore(config.network, 100, &[]);
+    let mut red = Redeemer::<Bls>::restore(config.network, 100, 16600, &[]);
     let redeem = |red: &mut Redeemer<Bls>, r: &BurnReceipt<Bls>| {
         red.handle(
             Timestamp(0),
@@ -239,10 +237,7 @@ fn redeemer_rejects_double_redemption_and_unknown_epochs() {
     assert_eq!(redeem(&mut red, &r), Err(Error::UnknownEpoch { epoch: 0 }));
     red.handle(
         Timestamp(0),
-        Input::Command(RedeemCommand::AddEpoch {
-            epoch: Epoch(0),
-            members: net.set.members(),
-        }),
+        Input::Command(RedeemCommand::add_epoch(&net.set, &net.table).unwrap()),
     )
     .unwrap();
     redeem(&mut red, &r).unwrap();
@@ -271,7 +266,7 @@ fn redeemer_rejects_double_redemption_and_unknown_epochs() {
     assert!(red.is_redeemed(&id));
     assert_eq!(redeem(&mut red, &r), Err(Error::AlreadyRedeemed));
     // After a restart it is still redeemed.
-    let mut again = Redeemer::<Bls>::restore(config.network, 100, &records);
+    let mut again = Redeemer::<Bls>::restore(config.network, 100, 16600, &records);
     assert_eq!(redeem(&mut again, &r), Err(Error::AlreadyRedeemed));
     // Another burn of the same value is fine.
     let batch = BurnBatch::new(H256([9; 32]), burns(5));

@@ -138,8 +138,18 @@ pub struct RejectedClaim {
 
 /// Assembles the committee from published claims, checking all of them: proofs in one batch
 /// (see [`crate::batch`]; `batch_seed` should be fresh randomness), seat counts recomputed
-/// from the table. Invalid, duplicate and zero-seat claims are returned as rejected; the
-/// committee itself depends only on the valid claims, not on their order or on `batch_seed`.
+/// from the table. Invalid, duplicate and zero-seat claims are returned as rejected.
+///
+/// Every claim is verified before any is selected, and then any valid claim of an index is
+/// kept: all valid proofs of one key on one input have the same output (RFC 9381 §3.2, full
+/// uniqueness), so they win the same seats. The committee therefore depends only on the *set*
+/// of valid claims — not on their order, not on invalid claims published in a member's name
+/// (before or after its own), and not on `batch_seed`. Which of several claims is reported as
+/// the rejected duplicate does follow the order.
+///
+/// Work: exact duplicates (same index and proof bytes) are dropped before verification, so the
+/// cost is one batch over the distinct claims in range; it is linear in `claims.len()`, which
+/// the host bounds (claims are public and anyone can publish one in any member's name).
 ///
 /// # Errors
 /// [`Error::InvalidParameters`] if the selection's parameters are invalid for the table.
@@ -153,7 +163,16 @@ pub fn assemble_committee<S: Scheme>(
     params.total_units()?;
     let alpha = selection.alpha();
     let mut rejected = Vec::new();
-    let mut seen = vec![false; table.entries.len()];
+    let duplicate = |position, index| RejectedClaim {
+        position,
+        error: Error::InvalidClaim {
+            index,
+            reason: "duplicate claim",
+        },
+    };
+    // Shape checks and exact duplicates only: nothing here looks at a proof's validity, so
+    // nothing here can let one claim displace another.
+    let mut distinct = std::collections::HashSet::new();
     let mut candidates = Vec::new();
     for (position, claim) in claims.iter().enumerate() {
         if claim.index >= table.entries.len() {
@@ -164,19 +183,13 @@ pub fn assemble_committee<S: Scheme>(
                     reason: "index outside the stake table",
                 },
             });
-        } else if seen[claim.index] {
-            rejected.push(RejectedClaim {
-                position,
-                error: Error::InvalidClaim {
-                    index: claim.index,
-                    reason: "duplicate claim",
-                },
-            });
+        } else if !distinct.insert((claim.index, claim.proof.as_bytes())) {
+            rejected.push(duplicate(position, claim.index));
         } else {
-            seen[claim.index] = true;
             candidates.push((position, claim));
         }
     }
+    // Verify every candidate.
     let items: Vec<BatchItem<'_>> = candidates
         .iter()
         .map(|(_, c)| BatchItem {
@@ -186,26 +199,44 @@ pub fn assemble_committee<S: Scheme>(
         })
         .collect();
     let verdicts = verify_batch(&items, batch_seed);
+    // Then select: the first valid claim of each index stands for it; later valid ones are
+    // duplicates of the same output.
+    let mut chosen = vec![false; table.entries.len()];
     let mut members = Vec::new();
     for ((position, claim), verdict) in candidates.into_iter().zip(verdicts) {
         let entry = &table.entries[claim.index];
-        match verdict.and_then(|beta| Ok((sortition_seats(&beta, entry.stake, &params)?, beta))) {
-            Ok((0, _)) => rejected.push(RejectedClaim {
+        let output = match verdict {
+            Ok(beta) => beta,
+            Err(error) => {
+                rejected.push(RejectedClaim { position, error });
+                continue;
+            }
+        };
+        if chosen[claim.index] {
+            rejected.push(duplicate(position, claim.index));
+            continue;
+        }
+        match sortition_seats(&output, entry.stake, &params) {
+            Ok(0) => rejected.push(RejectedClaim {
                 position,
                 error: Error::InvalidClaim {
                     index: claim.index,
                     reason: "no seats won",
                 },
             }),
-            Ok((seats, output)) => members.push(CommitteeMember {
-                index: claim.index,
-                node: entry.node,
-                seats,
-                output,
-            }),
+            Ok(seats) => {
+                chosen[claim.index] = true;
+                members.push(CommitteeMember {
+                    index: claim.index,
+                    node: entry.node,
+                    seats,
+                    output,
+                });
+            }
             Err(error) => rejected.push(RejectedClaim { position, error }),
         }
     }
+    rejected.sort_by_key(|r| r.position);
     members.sort_by_key(|m| m.index);
     let total_seats = members.iter().map(|m| m.seats).sum();
     Ok((
@@ -219,21 +250,20 @@ pub fn assemble_committee<S: Scheme>(
 }
 
 /// Checks a committee someone else assembled: re-assembles it from the same claims and
-/// compares.
+/// compares. Like [`assemble_committee`], the verdict depends only on the valid claims: junk
+/// claims among them (which anyone can add to a public claim set) neither make a correct
+/// committee fail nor a wrong one pass.
 ///
 /// # Errors
-/// The first rejected claim's error if any claim is invalid; [`Error::CommitteeMismatch`] if
-/// the claims select a different committee.
+/// [`Error::CommitteeMismatch`] if the valid claims select a different committee;
+/// [`Error::InvalidParameters`] as [`assemble_committee`].
 pub fn check_committee<S: Scheme>(
     table: &StakeTable<S>,
     committee: &Committee,
     claims: &[EligibilityClaim],
     batch_seed: &[u8; 32],
 ) -> Result<(), Error> {
-    let (ours, rejected) = assemble_committee(table, &committee.selection, claims, batch_seed)?;
-    if let Some(r) = rejected.into_iter().next() {
-        return Err(r.error);
-    }
+    let (ours, _rejected) = assemble_committee(table, &committee.selection, claims, batch_seed)?;
     if &ours != committee {
         return Err(Error::CommitteeMismatch);
     }

@@ -28,6 +28,34 @@
 //! scalar multiplication); verification, batch verification and sortition are variable time
 //! on public data.
 //!
+//! # Threat model
+//!
+//! *Who supplies what.* The host supplies the [`StakeTable`] and the [`Selection`] (trusted:
+//! the table of an epoch is fixed before its seed is known, or members could grind keys).
+//! Claims and proofs are public and come from anyone: an [`EligibilityClaim`] names a table
+//! index, and anyone can publish one in any member's name, before or after the member's own.
+//!
+//! *Checked before anything is selected.* [`assemble_committee`] verifies every claim's proof
+//! (one batch) and recomputes its seats from the table before it selects any; it keeps any
+//! valid claim of an index (all valid proofs of one key on one input have the same output), so
+//! the committee depends only on the *set* of valid claims — not on their order, not on forged
+//! claims placed first, not on the batch seed. [`check_committee`] passes exactly when the
+//! valid claims select the committee given; junk claims change neither verdict. The beacon
+//! takes only outputs of an assembled committee of its role. Keys with a torsion component are
+//! refused when the table is built; decoding rejects every non-canonical encoding.
+//!
+//! *Bounds.* The crate holds no state between calls. Work is linear in its input: assembly
+//! drops exact duplicate claims and verifies the rest in one batch, `b` bad proofs among `k`
+//! costing `O(b log k)` extra multiscalar multiplications and at worst `k` single
+//! verifications; sortition is bounded by [`sortition::MAX_EXPECTED_SEATS`] (at most
+//! `τ/8 + 1` chunks). The number of claims is the host's to bound (for example per
+//! authenticated sender), since anyone can make one.
+//!
+//! *Out of scope.* Withholding: a member may not publish its claim or its beacon reveal (the
+//! beacon's bias from that is bounded in [`beacon`]); which claims the network delivers to the
+//! host before its deadline; timing of verification (on public data only; proving is constant
+//! time in the secret key).
+//!
 //! # Example
 //!
 //! ```

@@ -176,7 +176,13 @@ fn bad_claims_are_rejected_and_do_not_affect_the_rest() {
     let mut expect = honest.members.clone();
     expect.retain(|m| m.index != winners[2].claim.index);
     assert_eq!(committee.members, expect);
-    assert!(check_committee(&table, &committee, &published, &[5; 32]).is_err());
+    // The check depends on the valid claims only: the committee they select passes, junk and
+    // all; the honest committee does not, since the replaced member's claim is gone.
+    check_committee(&table, &committee, &published, &[5; 32]).unwrap();
+    assert_eq!(
+        check_committee(&table, &honest, &published, &[5; 32]),
+        Err(Error::CommitteeMismatch)
+    );
 }
 
 #[test]
@@ -301,4 +307,128 @@ fn proofs_from_claims_round_trip_through_bytes() {
     let e = compute_eligibility(&sks[3], &table, &selection("x")).unwrap();
     let bytes = *e.claim.proof.as_bytes();
     assert_eq!(BatchableProof::from_bytes(&bytes), e.claim.proof);
+}
+
+/// The attack of issue 11 item 2: a forged claim for a winner's index, published *before* the
+/// winner's own claim, must not evict it (it used to be kept as the index's claim, fail its
+/// proof, and the honest claim was dropped as a "duplicate").
+#[test]
+fn forged_claim_placed_first_does_not_evict_the_honest_claim() {
+    let (sks, table) = setup(30);
+    let sel = selection("da-signer");
+    let (honest_claims, _) = claims(&sks, &table, &sel);
+    let (honest, _) = assemble_committee(&table, &sel, &honest_claims, &[1; 32]).unwrap();
+    let victim = honest_claims[0].index;
+    // Forgeries in the victim's name: another member's proof, the victim's proof for another
+    // role, and garbage bytes.
+    let other = honest_claims[1].proof.clone();
+    let wrong_role = sks[victim]
+        .prove_batchable(&selection("other").alpha())
+        .unwrap();
+    let garbage = BatchableProof::from_bytes(&[0x5a; 176]);
+    for forged in [other, wrong_role, garbage] {
+        let mut published = vec![EligibilityClaim {
+            index: victim,
+            proof: forged,
+        }];
+        published.extend(honest_claims.iter().cloned());
+        let (committee, rejected) = assemble_committee(&table, &sel, &published, &[2; 32]).unwrap();
+        assert_eq!(
+            committee, honest,
+            "the forged claim censored member {victim}"
+        );
+        assert_eq!(rejected.len(), 1);
+        assert_eq!(rejected[0].position, 0, "the forgery is what is rejected");
+        // Checking the honest committee against the same claims succeeds: junk in the claim
+        // set changes nothing.
+        check_committee(&table, &honest, &published, &[3; 32]).unwrap();
+    }
+}
+
+mod order {
+    use super::*;
+    use proptest::prelude::*;
+    use std::sync::OnceLock;
+
+    struct Fixture {
+        table: StakeTable,
+        sel: Selection,
+        honest: Vec<EligibilityClaim>,
+        forged: Vec<EligibilityClaim>,
+        committee: zg_vrf::Committee,
+    }
+
+    /// One table, its honest claims, and forged claims in the winners' (and losers') names.
+    fn fixture() -> &'static Fixture {
+        static F: OnceLock<Fixture> = OnceLock::new();
+        F.get_or_init(|| {
+            let (sks, table) = setup(16);
+            let sel = selection("da-signer");
+            let (honest, _) = claims(&sks, &table, &sel);
+            let (committee, _) = assemble_committee(&table, &sel, &honest, &[0; 32]).unwrap();
+            let other_role = selection("other").alpha();
+            let mut forged = Vec::new();
+            for (i, sk) in sks.iter().enumerate() {
+                // i's key on the wrong input, the next member's proof under i, garbage under i,
+                // and a loser's genuine but seatless claim.
+                forged.push(EligibilityClaim {
+                    index: i,
+                    proof: sk.prove_batchable(&other_role).unwrap(),
+                });
+                forged.push(EligibilityClaim {
+                    index: i,
+                    proof: sks[(i + 1) % sks.len()]
+                        .prove_batchable(&sel.alpha())
+                        .unwrap(),
+                });
+                forged.push(EligibilityClaim {
+                    index: i,
+                    proof: BatchableProof::from_bytes(&[i as u8; 176]),
+                });
+                let e = compute_eligibility(sk, &table, &sel).unwrap();
+                if e.seats == 0 {
+                    forged.push(e.claim);
+                }
+            }
+            Fixture {
+                table,
+                sel,
+                honest,
+                forged,
+                committee,
+            }
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        /// Any mix of valid and invalid claims, in any order, duplicates included, selects the
+        /// committee of the valid claims: forged claims shuffled in front change nothing.
+        #[test]
+        fn committee_does_not_depend_on_claim_order_or_forgeries(
+            picks in proptest::collection::vec(any::<prop::sample::Index>(), 0..24),
+            dups in proptest::collection::vec(any::<prop::sample::Index>(), 0..4),
+            order_seed in any::<u64>(),
+            batch_seed in any::<[u8; 32]>(),
+        ) {
+            use rand_chacha::ChaCha20Rng;
+            use rand_core::SeedableRng;
+            let f = fixture();
+            let mut published: Vec<EligibilityClaim> =
+                picks.iter().map(|p| p.get(&f.forged).clone()).collect();
+            published.extend(f.honest.iter().cloned());
+            published.extend(dups.iter().map(|p| p.get(&f.honest).clone()));
+            // Fisher–Yates with a seeded generator, forged claims wherever they land.
+            let mut rng = ChaCha20Rng::seed_from_u64(order_seed);
+            for i in (1..published.len()).rev() {
+                let j = (rand_core::Rng::next_u64(&mut rng) % (i as u64 + 1)) as usize;
+                published.swap(i, j);
+            }
+            let (committee, rejected) =
+                assemble_committee(&f.table, &f.sel, &published, &batch_seed).unwrap();
+            prop_assert_eq!(&committee, &f.committee);
+            prop_assert_eq!(rejected.len(), picks.len() + dups.len());
+            prop_assert!(check_committee(&f.table, &f.committee, &published, &batch_seed).is_ok());
+        }
+    }
 }

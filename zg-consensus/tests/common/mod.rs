@@ -15,6 +15,8 @@ pub struct Net<S: Scheme> {
     pub config: Config,
     pub secrets: Vec<S::SecretKey>,
     pub set: Arc<ValidatorSet<S>>,
+    /// The genesis stake table the set was sealed from (keys' proofs of possession).
+    pub table: StakeTable<S>,
 }
 
 /// The secret key of test validator `i` (node `i`), by the workspace's one derivation.
@@ -35,6 +37,7 @@ impl<S: Scheme> Net<S> {
             config,
             secrets,
             set,
+            table,
         }
     }
 
