@@ -47,6 +47,13 @@
 //! A valid proof returns the escrow to the account and moves `min(stake, totalFee)` of the
 //! provider's stake to the user. A proof that proves nothing reverts.
 //!
+//! **What a challenge reads is fixed at commit.** The batch stores the TEE signer that signed
+//! its commitment ([`Batch::signer`]); `Equivocation` proofs are judged against it, never the
+//! service's current signer. The prices are in the commitment. While a provider has any batch
+//! open or awaiting an opening ([`Ledger::open_batches`]), the ledger refuses a change of its
+//! TEE signer and `RemoveService` ([`LedgerError::OpenBatches`]), so the stake behind the
+//! penalty stays until the last window closes.
+//!
 //! **Data availability.** The provider sends the user the opening (all receipts of the batch,
 //! [`crate::protocol::Message::BatchOpening`]) once the commitment lands, and again on request.
 //! A user who did not receive it, or whose opening does not rebuild `root`, calls
@@ -233,6 +240,11 @@ pub struct SumProof {
 impl SumProof {
     /// The root a leaf at `index` leads to, or `None` on overflow or an index beyond the depth.
     pub fn root(&self, leaf: &Node, index: u64) -> Option<Node> {
+        // A `u64` index has 64 levels at most; a longer path proves nothing (and would shift
+        // the index by 64 or more below).
+        if self.siblings.len() > 64 {
+            return None;
+        }
         if self.siblings.len() < 64 && index >> self.siblings.len() != 0 {
             return None;
         }
@@ -568,6 +580,10 @@ pub struct Batch {
     pub id: u64,
     /// The commitment.
     pub commitment: BatchCommitment,
+    /// The provider's TEE signer when the batch was committed: the key that signed the
+    /// commitment, and the one an [`FraudKind::Equivocation`] proof is judged against for the
+    /// batch's whole life (the provider cannot change it while the batch is open).
+    pub signer: Address,
     /// Held in escrow (≤ `total_fee`).
     pub escrow: Amount,
     /// Deadline of the current window, in seconds.
@@ -713,6 +729,7 @@ pub(crate) fn execute(
             t.escrowed = t.escrowed.checked_add(escrow)?;
             let id = ledger.next_batch_id;
             ledger.next_batch_id = id.checked_add(1).ok_or(LedgerError::Overflow)?;
+            ledger.count_open_batch(j, sender, true)?;
             let deadline = now.saturating_add(limits.batch_challenge_window);
             ledger.batch_insert(
                 j,
@@ -720,6 +737,7 @@ pub(crate) fn execute(
                 Batch {
                     id,
                     commitment: *c,
+                    signer,
                     escrow,
                     deadline,
                     state: BatchState::Open,
@@ -740,11 +758,8 @@ pub(crate) fn execute(
                     reason: "only the charged user may challenge",
                 });
             }
-            let signer = ledger
-                .service(&batch.commitment.provider)
-                .map(|s| s.params.tee_signer)
-                .unwrap_or_default();
-            if !proves_fraud(&batch.commitment, &signer, proof) {
+            // The signer snapshotted at commit, never the service's current one.
+            if !proves_fraud(&batch.commitment, &batch.signer, proof) {
                 return Err(LedgerError::ChallengeRejected);
             }
             void(ledger, j, *id)
@@ -814,9 +829,11 @@ pub(crate) fn execute(
             match batch.state {
                 BatchState::Open => {
                     let paid = batch.escrow;
+                    let provider = batch.commitment.provider;
                     let b = ledger.batch_mut(j, *id)?;
                     b.state = BatchState::Finalized;
                     b.escrow = Amount::ZERO;
+                    ledger.count_open_batch(j, provider, false)?;
                     let t = ledger.totals_mut();
                     t.escrowed = t.escrowed.checked_sub(paid)?;
                     t.paid_to_providers = t.paid_to_providers.checked_add(paid)?;
@@ -853,6 +870,7 @@ fn void(ledger: &mut Ledger, j: &mut Journal, id: u64) -> Result<BatchOutcome, L
     let c = b.commitment;
     b.escrow = Amount::ZERO;
     b.state = BatchState::Voided;
+    ledger.count_open_batch(j, c.provider, false)?;
     let t = ledger.totals_mut();
     t.escrowed = t.escrowed.checked_sub(escrow)?;
     ledger.credit(j, c.user, c.provider, escrow)?;
