@@ -1456,8 +1456,8 @@ impl Wide {
         Ok(Wide { carries, low })
     }
 
-    fn sum(amounts: impl Iterator<Item = Amount>) -> Result<Wide, String> {
-        amounts.fold(Ok(Wide::ZERO), |acc, a| acc?.plus(a))
+    fn sum(mut amounts: impl Iterator<Item = Amount>) -> Result<Wide, String> {
+        amounts.try_fold(Wide::ZERO, |acc, a| acc.plus(a))
     }
 }
 

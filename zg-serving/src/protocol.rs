@@ -22,7 +22,7 @@ use zg_core::{Amount, NodeId, Timestamp};
 use crate::batch::{
     Batch, BatchCommitment, BatchOutcome, BatchState, FraudKind, Receipt, SignedReceipt,
 };
-use crate::eth::{Address, U256};
+use crate::eth::{Address, EthSignature, U256};
 use crate::ledger::{Account, Call, Ledger, Op, Outcome, Service};
 use crate::session::{SignedToken, TokenError};
 use crate::settlement::SettlementStatus;
@@ -75,6 +75,7 @@ pub struct BatchInfo {
 
 /// Why a provider refused a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Refusal {
     /// The session token failed.
     Token(TokenError),
@@ -84,6 +85,9 @@ pub enum Refusal {
     InsufficientBalance,
     /// The fee does not fit the amount type.
     Overflow,
+    /// The provider holds as much for this user (or for users it cannot vouch for yet) as
+    /// its bounds allow (crate docs, "Threat model"); try again later.
+    Busy,
 }
 
 /// A message between machines.
@@ -99,6 +103,9 @@ pub enum Message {
         input_tokens: u64,
         /// Most output tokens the user will pay for.
         max_output_tokens: u64,
+        /// The user's signature of this request ([`SignedToken::sign_request`]): the token
+        /// alone is a bearer credential.
+        signature: EthSignature,
     },
     /// Provider → user: the answer and its signed receipt.
     Served {
@@ -435,11 +442,21 @@ pub enum Trigger {
 /// the receipts of a posted opening from the `PostOpening` calldata) and reports them in
 /// [`AccountInfo::batches`] until one challenge window after they close.
 ///
+/// **Senders.** A transaction's `call.sender` is `msg.sender`, which on a chain is proven by
+/// the transaction's signature. Here the transport authenticates the peer (`from`), so the
+/// node applies a [`Message::Tx`] only from a peer bound to an address
+/// ([`LedgerNode::with_peer`]) and only if `call.sender` is that address; any other is
+/// answered `Err(`[`LedgerError::SenderNotAuthenticated`]`)` and changes nothing. A
+/// [`Command::Ledger`] from the host is trusted as given. Queries are public and answered to
+/// anyone, creating no state.
+///
 /// Driving: feed messages and commands; drain outputs (sends and [`Event::Applied`]). It keeps
 /// no timers and persists nothing (the chain is its own storage).
 #[derive(Debug)]
 pub struct LedgerNode {
     ledger: Ledger,
+    /// The address each authenticated peer transacts as.
+    peers: BTreeMap<NodeId, Address>,
     charged: BTreeMap<(Address, Address), Amount>,
     /// Batch ids per (user, provider), with the time (seconds) each closed.
     batches: BTreeMap<(Address, Address), BTreeMap<u64, Option<u64>>>,
@@ -461,11 +478,24 @@ impl LedgerNode {
         }
         LedgerNode {
             ledger,
+            peers: BTreeMap::new(),
             charged: BTreeMap::new(),
             batches,
             posted: BTreeMap::new(),
             out: Outbox::new(),
         }
+    }
+
+    /// The same node, with transactions from peer `node` applied as `address` (a key the
+    /// host vouches the peer holds: the transport's authentication of `node`).
+    pub fn with_peer(mut self, node: NodeId, address: Address) -> LedgerNode {
+        self.bind_peer(node, address);
+        self
+    }
+
+    /// Binds (or rebinds) peer `node` to `address`; see [`LedgerNode::with_peer`].
+    pub fn bind_peer(&mut self, node: NodeId, address: Address) {
+        self.peers.insert(node, address);
     }
 
     /// The ledger.
@@ -575,7 +605,11 @@ impl Machine<Serving> for LedgerNode {
                 from,
                 message: Message::Tx { id, call },
             } => {
-                let result = self.apply(now, &call);
+                let result = if self.peers.get(&from) == Some(&call.sender) {
+                    self.apply(now, &call)
+                } else {
+                    Err(LedgerError::SenderNotAuthenticated)
+                };
                 self.out.send(from, Message::TxResult { id, result });
             }
             Input::Message {

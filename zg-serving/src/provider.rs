@@ -68,7 +68,7 @@ use crate::batch::{
     BatchCommitment, BatchOp, BatchOutcome, BatchState, BatchTree, Receipt, SignedReceipt, fee,
 };
 use crate::eip712::{Domain, SignatureScheme, TeeSettlement};
-use crate::eth::{Address, SecretKey, U256};
+use crate::eth::{Address, EthSignature, SecretKey, U256};
 use crate::ledger::{Call, Op, Outcome};
 use crate::protocol::{
     AccountInfo, BatchInfo, Command, Event, Message, Record, Refusal, Request, Serving, Timer,
@@ -182,7 +182,9 @@ struct Customer {
     next_seq: u64,
     skip_until: Timestamp,
     parked: Vec<Pending>,
-    serving: BTreeMap<u64, (u64, H256)>,
+    /// Requests handed to the model: request id → (input tokens, request hash, the node that
+    /// sent it, which gets the answer).
+    serving: BTreeMap<u64, (u64, H256, NodeId)>,
     /// Hashes of the latest [`SEEN_REQUESTS`] requests, oldest first, so a request delivered
     /// twice is served (and billed) once.
     seen: BTreeSet<H256>,
@@ -194,7 +196,16 @@ struct Customer {
 }
 
 /// How many recent request hashes a customer's duplicate filter remembers.
-const SEEN_REQUESTS: usize = 4096;
+pub const SEEN_REQUESTS: usize = 4096;
+/// Requests of one user parked on an account read; more are refused [`Refusal::Busy`].
+pub const MAX_PARKED: usize = 64;
+/// Requests of one user handed to the model and not yet answered; more are refused
+/// [`Refusal::Busy`].
+pub const MAX_IN_FLIGHT: usize = 64;
+/// Users with a well-signed token whose account the broker has not yet seen on chain
+/// ("prospects"). A new user beyond this is refused [`Refusal::Busy`] until reads answer; a
+/// prospect the chain shows without an account is forgotten.
+pub const MAX_PROSPECTS: usize = 256;
 
 impl Customer {
     /// Records a request hash; `false` if it was already seen.
@@ -209,6 +220,15 @@ impl Customer {
             self.seen.remove(&old);
         }
         true
+    }
+
+    /// Whether nothing but a cache is held for this user (no receipts, requests, pending
+    /// settlement): such an entry can be dropped without losing anything.
+    fn is_idle(&self) -> bool {
+        self.receipts.is_empty()
+            && self.parked.is_empty()
+            && self.serving.is_empty()
+            && self.pending.is_none()
     }
 
     fn unsettled(&self) -> Amount {
@@ -285,6 +305,9 @@ enum BatchTx {
 pub struct ProviderBroker {
     cfg: ProviderConfig,
     customers: BTreeMap<Address, Customer>,
+    /// Customers created for a well-signed token and not yet seen with an account on chain
+    /// (at most [`MAX_PROSPECTS`]).
+    prospects: BTreeSet<Address>,
     nonce: U256,
     next_tx: u64,
     round: Round,
@@ -305,6 +328,7 @@ impl ProviderBroker {
         let mut b = ProviderBroker {
             cfg,
             customers: BTreeMap::new(),
+            prospects: BTreeSet::new(),
             nonce: U256::ZERO,
             next_tx: 0,
             round: Round::Idle,
@@ -381,6 +405,12 @@ impl ProviderBroker {
             .unwrap_or_default()
     }
 
+    /// How many users the broker holds state for (customers with an account or unsettled
+    /// receipts, plus at most [`MAX_PROSPECTS`] whose account is being read).
+    pub fn customers(&self) -> usize {
+        self.customers.len()
+    }
+
     /// Unsettled receipts of all users.
     pub fn unsettled_receipts(&self) -> usize {
         self.customers.values().map(|c| c.receipts.len()).sum()
@@ -418,7 +448,9 @@ impl ProviderBroker {
     }
 
     fn query(&mut self, user: Address) {
-        let c = self.customers.entry(user).or_default();
+        let Some(c) = self.customers.get_mut(&user) else {
+            return;
+        };
         if !c.querying {
             c.querying = true;
             self.out.send(
@@ -472,20 +504,18 @@ impl ProviderBroker {
             }
         };
         if let Some(reason) = refusal {
-            self.out.send(
-                p.node,
-                Message::Refused {
-                    request_id: p.request_id,
-                    reason,
-                },
-            );
-            self.out.event(Event::Refused { user, reason });
+            self.refuse(user, p.node, p.request_id, reason);
             return;
         }
+        if c.serving.len() >= MAX_IN_FLIGHT {
+            self.refuse(user, p.node, p.request_id, Refusal::Busy);
+            return;
+        }
+        // The request is the user's own (signed by its key): its node is where the user is.
         c.node = p.node;
         let request_hash = p.token.request_hash(p.request_id, p.input_tokens);
         c.serving
-            .insert(p.request_id, (p.input_tokens, request_hash));
+            .insert(p.request_id, (p.input_tokens, request_hash, p.node));
         self.out.request(Request::Serve {
             user,
             request_id: p.request_id,
@@ -500,7 +530,7 @@ impl ProviderBroker {
             .customers
             .get_mut(&user)
             .ok_or(Error::Decode("unknown user"))?;
-        let (input_tokens, request_hash) = *c
+        let (input_tokens, request_hash, asked_from) = *c
             .serving
             .get(&request_id)
             .ok_or(Error::Decode("unknown request"))?;
@@ -523,7 +553,7 @@ impl ProviderBroker {
             receipt,
         });
         self.out.send(
-            node,
+            asked_from,
             Message::Served {
                 request_id,
                 delivered_output_tokens: output_tokens,
@@ -532,6 +562,106 @@ impl ProviderBroker {
         );
         self.out.event(Event::Served { user, receipt });
         Ok(())
+    }
+
+    fn refuse(&mut self, user: Address, node: NodeId, request_id: u64, reason: Refusal) {
+        self.out.send(node, Message::Refused { request_id, reason });
+        self.out.event(Event::Refused { user, reason });
+    }
+
+    /// A request from `p.node`. Nothing is created until the token passes its account-free
+    /// checks and the request carries the token user's signature; a new user then takes one
+    /// of [`MAX_PROSPECTS`] slots until its account is read.
+    fn on_inference(&mut self, now: Timestamp, p: Pending, signature: &EthSignature) {
+        let claimed = p.token.token.user;
+        if let Err(e) = p.token.verify_unbound(&self.cfg.provider, now) {
+            self.refuse(claimed, p.node, p.request_id, Refusal::Token(e));
+            return;
+        }
+        if !p
+            .token
+            .verify_request(p.request_id, p.input_tokens, p.max_output_tokens, signature)
+        {
+            // Not the user's request (a copied token): noise, answered with nothing.
+            return;
+        }
+        let user = claimed;
+        if !self.customers.contains_key(&user) {
+            if self.prospects.len() >= MAX_PROSPECTS {
+                self.refuse(user, p.node, p.request_id, Refusal::Busy);
+                return;
+            }
+            self.prospects.insert(user);
+            self.customers.insert(user, Customer::default());
+        }
+        let request_hash = p.token.request_hash(p.request_id, p.input_tokens);
+        let view_ttl = u128::from(self.cfg.view_ttl_ms);
+        let Some(c) = self.customers.get_mut(&user) else {
+            return;
+        };
+        if c.seen.contains(&request_hash) {
+            // A duplicate delivery: the first copy is (being) served.
+            return;
+        }
+        let fresh = c.info.is_some() && now.saturating_since(c.viewed_at).as_millis() <= view_ttl;
+        if !fresh && c.parked.len() >= MAX_PARKED {
+            self.refuse(user, p.node, p.request_id, Refusal::Busy);
+            return;
+        }
+        c.first_sight(request_hash);
+        if fresh {
+            self.admit(now, p);
+            return;
+        }
+        c.parked.push(p);
+        // A read unanswered for longer than a view lives counts as lost.
+        if c.querying && now.saturating_since(c.queried_at).as_millis() > view_ttl {
+            c.querying = false;
+        }
+        if !c.querying {
+            c.queried_at = now;
+        }
+        self.query(user);
+    }
+
+    /// The chain's view of `user`'s account (only from the configured chain node, only for a
+    /// user this broker holds state for).
+    fn on_account_info(&mut self, now: Timestamp, mut info: AccountInfo) {
+        let user = info.user;
+        if info.provider != self.cfg.provider {
+            return;
+        }
+        let batches = std::mem::take(&mut info.batches);
+        let has_account = info.account.is_some();
+        let Some(c) = self.customers.get_mut(&user) else {
+            return;
+        };
+        c.querying = false;
+        c.viewed_at = now;
+        c.info = Some(info);
+        let parked = std::mem::take(&mut c.parked);
+        if has_account {
+            self.prospects.remove(&user);
+        }
+        if self.cfg.settlement == SettlementMode::Live {
+            self.resolve_pending(user);
+        }
+        for p in parked {
+            self.admit(now, p);
+        }
+        self.watch(now, user, &batches);
+        let owns_batch = self.batches.values().any(|b| b.user == user);
+        if !has_account && !owns_batch && self.customers.get(&user).is_some_and(Customer::is_idle) {
+            // No account and nothing owed: forget the user (a prospect, or an account closed).
+            self.customers.remove(&user);
+            self.prospects.remove(&user);
+        }
+        if let Round::Syncing(waiting) = &mut self.round {
+            waiting.remove(&user);
+            if waiting.is_empty() {
+                self.synced(now);
+            }
+        }
     }
 
     /// Which trigger fires now, if any.
@@ -1132,15 +1262,9 @@ impl Machine<Serving> for ProviderBroker {
                         token,
                         input_tokens,
                         max_output_tokens,
+                        signature,
                     },
             } => {
-                let user = token.token.user;
-                let request_hash = token.request_hash(request_id, input_tokens);
-                let c = self.customers.entry(user).or_default();
-                if !c.first_sight(request_hash) {
-                    // A duplicate delivery: the first copy is (being) served.
-                    return Ok(());
-                }
                 let pending = Pending {
                     node: from,
                     request_id,
@@ -1148,57 +1272,16 @@ impl Machine<Serving> for ProviderBroker {
                     input_tokens,
                     max_output_tokens,
                 };
-                let c = self.customers.entry(user).or_default();
-                let fresh = c.info.is_some()
-                    && now.saturating_since(c.viewed_at).as_millis()
-                        <= u128::from(self.cfg.view_ttl_ms);
-                if fresh {
-                    self.admit(now, pending);
-                } else {
-                    c.parked.push(pending);
-                    // A read unanswered for longer than a view lives counts as lost.
-                    if c.querying
-                        && now.saturating_since(c.queried_at).as_millis()
-                            > u128::from(self.cfg.view_ttl_ms)
-                    {
-                        c.querying = false;
-                    }
-                    if !c.querying {
-                        c.queried_at = now;
-                    }
-                    self.query(user);
-                }
+                self.on_inference(now, pending, &signature);
             }
             Input::Message {
+                from,
                 message: Message::AccountInfo(info),
-                ..
-            } => {
-                let mut info = *info;
-                let user = info.user;
-                let batches = std::mem::take(&mut info.batches);
-                let c = self.customers.entry(user).or_default();
-                c.querying = false;
-                c.viewed_at = now;
-                c.info = Some(info);
-                let parked = std::mem::take(&mut c.parked);
-                if self.cfg.settlement == SettlementMode::Live {
-                    self.resolve_pending(user);
-                }
-                for p in parked {
-                    self.admit(now, p);
-                }
-                self.watch(now, user, &batches);
-                if let Round::Syncing(waiting) = &mut self.round {
-                    waiting.remove(&user);
-                    if waiting.is_empty() {
-                        self.synced(now);
-                    }
-                }
-            }
+            } if from == self.cfg.chain => self.on_account_info(now, *info),
             Input::Message {
+                from,
                 message: Message::TxResult { id, result },
-                ..
-            } => {
+            } if from == self.cfg.chain => {
                 if let Some(tx) = self.batch_txs.remove(&id) {
                     self.batch_tx_result(tx, result);
                     return Ok(());

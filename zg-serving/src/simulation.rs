@@ -402,7 +402,12 @@ pub fn market(
     let config = SimConfig { seed, link };
     let mut sim = Simulation::new(config, 2 + users, move |id, now, records| {
         if id == CHAIN {
-            return Node::Chain(LedgerNode::new(chain.clone()));
+            // Each broker transacts as its own address, authenticated by its node id.
+            let node = (0..users).fold(
+                LedgerNode::new(chain.clone()).with_peer(PROVIDER_NODE, PROVIDER),
+                |node, i| node.with_peer(user_node_id(i), user_key(i).address()),
+            );
+            return Node::Chain(node);
         }
         if id == PROVIDER_NODE {
             let mut cfg = ProviderConfig::new(

@@ -313,6 +313,11 @@ impl UserBroker {
         delivered: u64,
         receipt: SignedReceipt,
     ) {
+        // A receipt that is not the provider's TEE signature proves nothing against the
+        // provider: noise, dropped, and the request still waits for its real answer.
+        if receipt.signer() != Some(self.cfg.tee_signer) {
+            return;
+        }
         let Some(Ask {
             input_tokens: input,
             max_output_tokens: max_out,
@@ -329,8 +334,7 @@ impl UserBroker {
         )
         .unwrap_or(Amount::MAX);
         let r = receipt.receipt;
-        let honest = receipt.signer() == Some(self.cfg.tee_signer)
-            && r.input_tokens == input
+        let honest = r.input_tokens == input
             && r.output_tokens == delivered
             && delivered <= max_out
             && r.fee == fair;
@@ -634,6 +638,12 @@ impl Machine<Serving> for UserBroker {
                 }
                 let token = self.token(now)?;
                 let request_id = self.next_request;
+                let signature = token.sign_request(
+                    &self.cfg.key,
+                    request_id,
+                    input_tokens,
+                    max_output_tokens,
+                )?;
                 self.next_request += 1;
                 self.last_ask = now;
                 self.asks.insert(
@@ -651,30 +661,38 @@ impl Machine<Serving> for UserBroker {
                         token,
                         input_tokens,
                         max_output_tokens,
+                        signature,
                     },
                 );
             }
             Input::Command(Command::RetrieveFunds) => self.stop(now, StopReason::Retrieved),
+            // Receipts and refusals only from the provider's node, chain replies only from the
+            // chain node: anything else is dropped unread.
             Input::Message {
+                from,
                 message:
                     Message::Served {
                         request_id,
                         delivered_output_tokens,
                         receipt,
                     },
-                ..
-            } => self.check_receipt(now, request_id, delivered_output_tokens, receipt),
+            } if from == self.cfg.provider_node => {
+                self.check_receipt(now, request_id, delivered_output_tokens, receipt)
+            }
             Input::Message {
+                from,
                 message: Message::Refused { request_id, reason },
-                ..
-            } => {
+            } if from == self.cfg.provider_node => {
                 self.asks.remove(&request_id);
                 self.out.event(Event::AskRefused { reason });
             }
             Input::Message {
+                from,
                 message: Message::AccountInfo(info),
-                ..
-            } => {
+            } if from == self.cfg.chain
+                && info.user == self.cfg.key.address()
+                && info.provider == self.cfg.provider =>
+            {
                 if let Some(a) = &info.account {
                     self.generation = a.generation;
                 }
@@ -693,21 +711,21 @@ impl Machine<Serving> for UserBroker {
                 message: Message::BatchOpening { id, receipts, .. },
             } if from == self.cfg.provider_node => self.opening_offered(now, id, receipts),
             Input::Message {
+                from,
                 message: Message::TxResult { id, result },
-                ..
-            } if self.batch_txs.contains_key(&id) => {
+            } if from == self.cfg.chain && self.batch_txs.contains_key(&id) => {
                 if let Some(tx) = self.batch_txs.remove(&id) {
                     self.batch_tx_result(now, tx, result);
                 }
             }
             Input::Message {
+                from,
                 message:
                     Message::TxResult {
                         result: Ok(Outcome::Retrieved { amount }),
                         ..
                     },
-                ..
-            } if !amount.is_zero() => {
+            } if from == self.cfg.chain && !amount.is_zero() => {
                 self.refunded = self.refunded.checked_add(amount).unwrap_or(Amount::MAX);
                 self.out.event(Event::RefundReceived { amount });
             }
