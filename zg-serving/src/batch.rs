@@ -60,7 +60,9 @@
 //! [`BatchOp::ChallengeWithheld`]; the provider must then post the receipts on
 //! chain ([`BatchOp::PostOpening`], O(N), paid only by a provider in dispute). A posting that
 //! does not rebuild the root, or none before the response deadline, voids the batch with the
-//! same penalty; a correct one reopens the challenge window, the receipts now public.
+//! same penalty; a correct one reopens the challenge window, the receipts now public. An
+//! opening can be demanded once: after a posted one, `ChallengeWithheld` is refused (else a
+//! user could reopen the window for ever and the provider would never be paid).
 //!
 //! **Finalisation.** After the window, anyone calls [`BatchOp::Finalize`] and the escrow is
 //! paid to the provider.
@@ -586,6 +588,10 @@ pub struct Batch {
     pub signer: Address,
     /// Held in escrow (≤ `total_fee`).
     pub escrow: Amount,
+    /// Whether the provider has posted the opening on chain ([`BatchOp::PostOpening`]): the
+    /// receipts are public, so no further opening can be demanded (each demand would reopen
+    /// the window and delay payment for ever).
+    pub opening_posted: bool,
     /// Deadline of the current window, in seconds.
     pub deadline: u64,
     /// Its state.
@@ -739,6 +745,7 @@ pub(crate) fn execute(
                     commitment: *c,
                     signer,
                     escrow,
+                    opening_posted: false,
                     deadline,
                     state: BatchState::Open,
                 },
@@ -770,6 +777,12 @@ pub(crate) fn execute(
                 return Err(LedgerError::BatchState {
                     id: *id,
                     reason: "only the charged user may challenge",
+                });
+            }
+            if batch.opening_posted {
+                return Err(LedgerError::BatchState {
+                    id: *id,
+                    reason: "the opening is already on chain",
                 });
             }
             let deadline = now.saturating_add(limits.batch_response_window);
@@ -812,6 +825,7 @@ pub(crate) fn execute(
             let deadline = now.saturating_add(limits.batch_challenge_window);
             let b = ledger.batch_mut(j, *id)?;
             b.state = BatchState::Open;
+            b.opening_posted = true;
             b.deadline = deadline;
             Ok(BatchOutcome::Opened { id: *id, deadline })
         }

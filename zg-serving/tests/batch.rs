@@ -732,3 +732,56 @@ fn invariants_hold_when_deposits_and_slashes_together_exceed_u128() {
     assert_eq!(l.totals().stake_slashed, Amount::new(1000 * TOKEN));
     l.check_invariants().unwrap();
 }
+
+#[test]
+fn a_user_demanding_the_opening_again_and_again_blocks_payment_forever() {
+    let (mut l, tee, domain) = setup();
+    let rs = receipts(1, 5);
+    let tree = BatchTree::build(rs.clone()).unwrap();
+    commit(&mut l, &tee, &domain, &tree, 1, 10).unwrap();
+    // The user demands, the provider posts the true opening (the receipts are now public on
+    // chain), and the user demands again before each window ends.
+    let mut now = 20;
+    for round in 0..5 {
+        let demanded = batch(&mut l, USER, now, BatchOp::ChallengeWithheld { id: 0 });
+        if round > 0 {
+            assert!(
+                matches!(demanded, Err(LedgerError::BatchState { .. })),
+                "demand {round} after the opening was posted: {demanded:?}"
+            );
+            break;
+        }
+        demanded.unwrap();
+        let posted = batch(
+            &mut l,
+            PROVIDER,
+            now + 10,
+            BatchOp::PostOpening {
+                id: 0,
+                receipts: rs.clone(),
+            },
+        )
+        .unwrap();
+        assert!(matches!(
+            posted,
+            Outcome::Batch(BatchOutcome::Opened { .. })
+        ));
+        now += 24 * 3600 - 100;
+    }
+    // The honest provider is paid once the reopened window ends.
+    let paid = batch(
+        &mut l,
+        PROVIDER,
+        30 + 24 * 3600,
+        BatchOp::Finalize { id: 0 },
+    )
+    .unwrap();
+    assert_eq!(
+        paid,
+        Outcome::Batch(BatchOutcome::Finalized {
+            id: 0,
+            paid: tree.root().sum
+        })
+    );
+    l.check_invariants().unwrap();
+}
