@@ -188,7 +188,12 @@ struct Customer {
     /// Hashes of the latest [`SEEN_REQUESTS`] requests, oldest first, so a request delivered
     /// twice is served (and billed) once.
     seen: BTreeSet<H256>,
-    seen_order: std::collections::VecDeque<H256>,
+    seen_order: std::collections::VecDeque<(H256, Option<Sighting>)>,
+    /// Per session token (keccak of its signature): the highest request id that has left
+    /// `seen`, and the token's expiry (ms, 0 = never). A request under that token with an id
+    /// at or below it is a replay (ids count up per token). At most [`MAX_TOKEN_FLOORS`],
+    /// pruned as tokens expire.
+    floors: BTreeMap<H256, (u64, u64)>,
     /// Live mode: the nonce every settlement for this user is signed under until the chain shows
     /// it consumed, and what the chain had charged the user before it. At most one transaction
     /// under one nonce can land, so a settlement whose result was lost is never paid twice.
@@ -197,6 +202,9 @@ struct Customer {
 
 /// How many recent request hashes a customer's duplicate filter remembers.
 pub const SEEN_REQUESTS: usize = 4096;
+/// Session tokens per user whose replay floor is remembered (see "Threat model" in the crate
+/// docs); past it the floor of the token that expires first is dropped.
+pub const MAX_TOKEN_FLOORS: usize = 16;
 /// Requests of one user parked on an account read; more are refused [`Refusal::Busy`].
 pub const MAX_PARKED: usize = 64;
 /// Requests of one user handed to the model and not yet answered; more are refused
@@ -207,19 +215,68 @@ pub const MAX_IN_FLIGHT: usize = 64;
 /// prospect the chain shows without an account is forgotten.
 pub const MAX_PROSPECTS: usize = 256;
 
+/// Which request of which token a seen hash was (for the replay floor once it is forgotten).
+#[derive(Clone, Copy, Debug)]
+struct Sighting {
+    token: H256,
+    id: u64,
+    expires_at_ms: u64,
+}
+
+impl Sighting {
+    fn of(p: &Pending) -> Sighting {
+        Sighting {
+            token: zg_core::keccak256(&p.token.signature.0),
+            id: p.request_id,
+            expires_at_ms: p.token.token.expires_at_ms,
+        }
+    }
+}
+
 impl Customer {
-    /// Records a request hash; `false` if it was already seen.
-    fn first_sight(&mut self, request_hash: H256) -> bool {
+    /// Records a request hash; `false` if it was already seen. A hash pushed out of the
+    /// filter raises its token's replay floor.
+    fn first_sight(&mut self, request_hash: H256, sighting: Option<Sighting>) -> bool {
         if !self.seen.insert(request_hash) {
             return false;
         }
-        self.seen_order.push_back(request_hash);
+        self.seen_order.push_back((request_hash, sighting));
         if self.seen_order.len() > SEEN_REQUESTS
-            && let Some(old) = self.seen_order.pop_front()
+            && let Some((old, sighting)) = self.seen_order.pop_front()
         {
             self.seen.remove(&old);
+            if let Some(s) = sighting {
+                let floor = self
+                    .floors
+                    .entry(s.token)
+                    .or_insert((s.id, s.expires_at_ms));
+                floor.0 = floor.0.max(s.id);
+            }
+            if self.floors.len() > MAX_TOKEN_FLOORS
+                && let Some(first) = self
+                    .floors
+                    .iter()
+                    .min_by_key(|(_, (_, exp))| if *exp == 0 { u64::MAX } else { *exp })
+                    .map(|(k, _)| *k)
+            {
+                self.floors.remove(&first);
+            }
         }
         true
+    }
+
+    /// Whether the request was seen before: its hash is in the filter, or its id is at or
+    /// below its token's replay floor. Floors of expired tokens are dropped first (a request
+    /// under an expired token fails the token check anyway).
+    fn seen_before(&mut self, now: Timestamp, request_hash: &H256, s: &Sighting) -> bool {
+        let now_ms = now.as_millis();
+        self.floors
+            .retain(|_, (_, exp)| *exp == 0 || *exp >= now_ms);
+        self.seen.contains(request_hash)
+            || self
+                .floors
+                .get(&s.token)
+                .is_some_and(|(floor, _)| s.id <= *floor)
     }
 
     /// Whether nothing but a cache is held for this user (no receipts, requests, pending
@@ -347,7 +404,7 @@ impl ProviderBroker {
                     let c = b.customers.entry(*user).or_default();
                     c.node = *node;
                     c.next_seq = c.next_seq.max(receipt.seq);
-                    c.first_sight(receipt.request_hash);
+                    c.first_sight(receipt.request_hash, None);
                     c.receipts.push(*receipt);
                 }
                 Record::Settled { user, through_seq } => {
@@ -599,8 +656,9 @@ impl ProviderBroker {
         let Some(c) = self.customers.get_mut(&user) else {
             return;
         };
-        if c.seen.contains(&request_hash) {
-            // A duplicate delivery: the first copy is (being) served.
+        let sighting = Sighting::of(&p);
+        if c.seen_before(now, &request_hash, &sighting) {
+            // A duplicate delivery (the first copy is, or was, served) or a replay.
             return;
         }
         let fresh = c.info.is_some() && now.saturating_since(c.viewed_at).as_millis() <= view_ttl;
@@ -608,7 +666,7 @@ impl ProviderBroker {
             self.refuse(user, p.node, p.request_id, Refusal::Busy);
             return;
         }
-        c.first_sight(request_hash);
+        c.first_sight(request_hash, Some(sighting));
         if fresh {
             self.admit(now, p);
             return;

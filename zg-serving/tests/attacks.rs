@@ -662,3 +662,36 @@ fn an_ephemeral_token_issued_in_the_future_outlives_24_hours() {
     assert_eq!(fine.verify(&PROVIDER, now, Some(&account)), Ok(()));
     let _ = TokenError::Expired;
 }
+
+#[test]
+fn a_request_replayed_after_the_duplicate_filter_forgets_it_is_billed_again() {
+    let mut net = Net::new(SettlementMode::Live);
+    let key = user_key(0);
+    let token = signed_token(&key, net.now);
+    let first = inference(&key, &token, 0);
+    net.attack(USER, PROV, first.clone());
+    // The user goes on: more requests than the duplicate filter remembers.
+    let n = zg_serving::provider::SEEN_REQUESTS as u64 + 10;
+    for id in 1..=n {
+        net.attack(USER, PROV, inference(&key, &token, id));
+    }
+    let billed = |net: &Net| {
+        net.provider_events
+            .iter()
+            .filter(|e| matches!(e, Event::Served { .. }))
+            .count()
+    };
+    assert_eq!(billed(&net) as u64, n + 1);
+    // Mallory, who saw request 0 on the wire, sends it again.
+    net.attack(MALLORY, PROV, first);
+    assert_eq!(
+        billed(&net) as u64,
+        n + 1,
+        "a replayed request was served and billed again"
+    );
+    assert!(
+        !net.sent_to(MALLORY)
+            .iter()
+            .any(|m| matches!(m, Message::Served { .. }))
+    );
+}
