@@ -1271,6 +1271,20 @@ impl ProviderBroker {
         }
     }
 
+    /// Reads `user`'s account unless a read sent less than a view's lifetime ago is still
+    /// outstanding (a peer's messages cost at most one chain read per view).
+    fn read_again(&mut self, now: Timestamp, user: Address) {
+        let ttl = u128::from(self.cfg.view_ttl_ms);
+        let Some(c) = self.customers.get_mut(&user) else {
+            return;
+        };
+        if c.querying && now.saturating_since(c.queried_at).as_millis() <= ttl {
+            return;
+        }
+        c.queried_at = now;
+        self.refresh(user);
+    }
+
     /// Reads `user`'s account again even if a read is outstanding (it may have been lost).
     fn refresh(&mut self, user: Address) {
         if let Some(c) = self.customers.get_mut(&user) {
@@ -1378,7 +1392,7 @@ impl Machine<Serving> for ProviderBroker {
                         .map(|(u, _)| *u)
                         .collect();
                     for u in asking {
-                        self.refresh(u);
+                        self.read_again(now, u);
                     }
                 }
             }

@@ -695,3 +695,23 @@ fn a_request_replayed_after_the_duplicate_filter_forgets_it_is_billed_again() {
             .any(|m| matches!(m, Message::Served { .. }))
     );
 }
+
+#[test]
+fn a_flood_of_opening_requests_turns_into_a_flood_of_chain_reads() {
+    let mut net = Net::new(SettlementMode::Batch);
+    net.ask();
+    net.held = vec![CHAIN];
+    for id in 0..1_000u64 {
+        net.attack(USER, PROV, Message::OpeningRequest { id: 100 + id });
+        net.attack(MALLORY, PROV, Message::OpeningRequest { id: 100 + id });
+    }
+    let queries = net
+        .held_msgs
+        .iter()
+        .filter(|(_, _, m)| matches!(m, Message::Query { .. }))
+        .count();
+    assert!(
+        queries <= 1,
+        "{queries} chain reads for 2,000 requests of batches nobody committed"
+    );
+}
