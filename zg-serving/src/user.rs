@@ -16,7 +16,13 @@
 //!   `processRefund` + `requestRefundAll`); after the lock time it retrieves again, which
 //!   releases the refund to the ledger.
 //! * **When to refund** otherwise: on [`Command::RetrieveFunds`], or after
-//!   [`UserConfig::idle_refund_ms`] without requests.
+//!   [`UserConfig::idle_refund_ms`] without requests, or when the chain shows the service
+//!   under another TEE signer than [`UserConfig::tee_signer`] (its receipts can no longer be
+//!   checked: [`StopReason::SignerChanged`]).
+//! * **Whom it believes**: receipts and refusals only from [`UserConfig::provider_node`],
+//!   account views and transaction results only from [`UserConfig::chain`] (and views only of
+//!   its own account). A receipt that is not the TEE signer's signature is noise: dropped, the
+//!   request still waiting for its answer — it proves nothing against the provider.
 //!
 //! # Compressed batches
 //!
@@ -89,9 +95,13 @@ pub struct UserConfig {
 
 /// Why the broker stopped using the provider.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum StopReason {
     /// A receipt or the settled total exceeded what was received.
     OverCharged,
+    /// The chain shows the service with another TEE signer than the one configured (or no
+    /// service): the broker can no longer check receipts, so it leaves with its funds.
+    SignerChanged,
     /// Funds were retrieved on request or idleness.
     Retrieved,
 }
@@ -695,6 +705,10 @@ impl Machine<Serving> for UserBroker {
             {
                 if let Some(a) = &info.account {
                     self.generation = a.generation;
+                }
+                let signer = info.service.as_ref().map(|s| s.params.tee_signer);
+                if signer != Some(self.cfg.tee_signer) {
+                    self.stop(now, StopReason::SignerChanged);
                 }
                 self.batches_seen(now, &info);
                 if info.charged > self.live_bound() && self.stopped != Some(StopReason::OverCharged)

@@ -715,3 +715,47 @@ fn a_flood_of_opening_requests_turns_into_a_flood_of_chain_reads() {
         "{queries} chain reads for 2,000 requests of batches nobody committed"
     );
 }
+
+#[test]
+fn a_signer_rotation_leaves_the_user_paying_for_receipts_it_cannot_check() {
+    let mut net = Net::new(SettlementMode::Live);
+    net.ask();
+    // The provider rotates its TEE signer on chain (no batch is open) and the owner
+    // acknowledges the new one: receipts signed by the new key no longer verify against the
+    // signer the user was configured with, so they are noise to it.
+    let mut params = net
+        .chain
+        .ledger()
+        .service(&PROVIDER)
+        .unwrap()
+        .params
+        .clone();
+    params.tee_signer = SecretKey::from_seed(b"rotated tee").address();
+    for call in [
+        Call::new(PROVIDER, Op::AddOrUpdateService { params }),
+        Call::new(
+            zg_serving::simulation::OWNER,
+            Op::AcknowledgeTeeSignerByOwner { provider: PROVIDER },
+        ),
+    ] {
+        net.chain
+            .handle(net.now, Input::Command(Command::Ledger(Box::new(call))))
+            .unwrap();
+    }
+    net.run();
+    net.user
+        .handle(net.now, Input::Timeout(zg_serving::protocol::Timer::Poll))
+        .unwrap();
+    net.run();
+    assert!(
+        net.user.stopped().is_some(),
+        "the user keeps using a provider whose receipts it cannot verify"
+    );
+    net.ask();
+    assert!(
+        net.user_events
+            .iter()
+            .any(|e| matches!(e, Event::AskDropped)),
+        "a request was sent after the signer changed"
+    );
+}
