@@ -8,6 +8,14 @@
 //!   `balance − pendingRefund ≥ unsettled fees + inputTokens × inputPrice + outputPrice × 10⁶`
 //!   (the output reservation). The account is read from the chain when the cached view is older
 //!   than [`ProviderConfig::view_ttl_ms`].
+//! * **Before admission** (beyond the live broker; crate docs, "Threat model"): the token's
+//!   account-free checks and the user's signature of the request come first, so a stranger's
+//!   message creates nothing; a request seen before (its hash among the last
+//!   [`SEEN_REQUESTS`], or its id at or below its token's replay floor) is dropped; a new user
+//!   takes one of [`MAX_PROSPECTS`] slots until the chain shows its account, and is forgotten
+//!   if it has none; at most [`MAX_PARKED`] requests wait on a read and [`MAX_IN_FLIGHT`] at
+//!   the model per user. Past a bound the answer is [`Refusal::Busy`]. Chain replies count only
+//!   from [`ProviderConfig::chain`]; the answer goes to the node that sent the request.
 //! * **Billing**: `fee = inputTokens × inputPrice + outputTokens × outputPrice`; each served
 //!   request gets a receipt with the next `seq`, signed by the TEE key and persisted.
 //! * **Triggers**, evaluated every [`ProviderConfig::check_interval_ms`] over users with
