@@ -49,6 +49,9 @@ struct Net {
     held_msgs: Vec<(NodeId, NodeId, Message)>,
     /// Transactions to the chain are lost (into `dropped`) while set.
     drop_txs: bool,
+    /// The model is busy: requests handed to it are not answered (only counted) while set.
+    model_stalled: bool,
+    at_the_model: usize,
     dropped: Vec<Message>,
     /// Everything delivered, as (from, to, message).
     log: Vec<(NodeId, NodeId, Message)>,
@@ -97,6 +100,8 @@ impl Net {
             held: Vec::new(),
             held_msgs: Vec::new(),
             drop_txs: false,
+            model_stalled: false,
+            at_the_model: 0,
             dropped: Vec::new(),
             log: Vec::new(),
             provider_events: Vec::new(),
@@ -125,7 +130,13 @@ impl Net {
                     }
                     Output::Request(Request::Serve {
                         user, request_id, ..
-                    }) => served.push((user, request_id)),
+                    }) => {
+                        if self.model_stalled {
+                            self.at_the_model += 1;
+                        } else {
+                            served.push((user, request_id));
+                        }
+                    }
                     Output::Event(e) if from == PROV => self.provider_events.push(e),
                     Output::Event(e) if from == USER => self.user_events.push(e),
                     _ => {}
@@ -757,5 +768,41 @@ fn a_signer_rotation_leaves_the_user_paying_for_receipts_it_cannot_check() {
             .iter()
             .any(|e| matches!(e, Event::AskDropped)),
         "a request was sent after the signer changed"
+    );
+}
+
+#[test]
+fn a_flood_of_requests_while_the_model_is_busy_stays_within_the_in_flight_bound() {
+    let mut net = Net::new(SettlementMode::Live);
+    net.ask();
+    net.model_stalled = true;
+    let key = user_key(0);
+    let token = signed_token(&key, net.now);
+    for id in 0..1_000u64 {
+        net.attack(USER, PROV, inference(&key, &token, id));
+    }
+    let busy = net
+        .sent_to(USER)
+        .iter()
+        .filter(|m| {
+            matches!(
+                m,
+                Message::Refused {
+                    reason: Refusal::Busy,
+                    ..
+                }
+            )
+        })
+        .count();
+    let bound = zg_serving::provider::MAX_IN_FLIGHT;
+    assert!(
+        net.at_the_model <= bound,
+        "{} requests at the model (bound {bound})",
+        net.at_the_model
+    );
+    assert_eq!(
+        busy + net.at_the_model,
+        1_000,
+        "the rest are refused, not queued"
     );
 }
