@@ -230,7 +230,12 @@ fuzz_target!(|ops: Vec<FOp>| {
                 let key = &keys[cur[usize::from(p)]];
                 let signed = honest_rs
                     .iter()
-                    .map(|r| (r.seq, SignedReceipt::sign(key, *r).unwrap()))
+                    .map(|r| {
+                        (
+                            r.seq,
+                            SignedReceipt::sign(key, &domain, &provider(p), &u, *r).unwrap(),
+                        )
+                    })
                     .collect();
                 let mut rs = honest_rs.clone();
                 let n = rs.len();
@@ -260,7 +265,7 @@ fuzz_target!(|ops: Vec<FOp>| {
                 if honest {
                     // The user's audit of an honest opening finds nothing.
                     assert_eq!(
-                        audit(&c, &key.address(), &rs, &signed),
+                        audit(&domain, &c, &key.address(), &rs, &signed),
                         Finding::Consistent { unmatched: vec![] }
                     );
                 }
@@ -303,7 +308,7 @@ fuzz_target!(|ops: Vec<FOp>| {
                     // Judged against the signer of the batch's time, whatever the provider
                     // did since.
                     let Finding::Fraud(proof) =
-                        audit(&bt.commitment, &bt.signer, &bt.opening, &bt.signed)
+                        audit(&domain, &bt.commitment, &bt.signer, &bt.opening, &bt.signed)
                     else {
                         continue;
                     };
@@ -339,7 +344,16 @@ fuzz_target!(|ops: Vec<FOp>| {
                         other.output_tokens ^= u64::from(s);
                         let seq_signed = bt.signed.get(&receipt.seq).copied();
                         FraudKind::Equivocation(
-                            seq_signed.unwrap_or(SignedReceipt::sign(&tee[0], other).unwrap()),
+                            seq_signed.unwrap_or(
+                                SignedReceipt::sign(
+                                    &tee[0],
+                                    &domain,
+                                    &bt.commitment.provider,
+                                    &bt.user,
+                                    other,
+                                )
+                                .unwrap(),
+                            ),
                         )
                     }
                 };

@@ -30,7 +30,8 @@ use zg_serving::provider::{MAX_PROSPECTS, SettlementMode};
 use zg_serving::session::{SessionToken, SignedToken};
 use zg_serving::settlement::{ItemResult, SettlementStatus};
 use zg_serving::simulation::{
-    BatchLog, CHAIN, Kind, Node, PROVIDER, PROVIDER_NODE, chain, market, user_key, user_node_id,
+    BatchLog, CHAIN, Kind, Node, PROVIDER, PROVIDER_NODE, chain, domain, market, user_key,
+    user_node_id,
 };
 
 #[derive(Arbitrary, Debug)]
@@ -217,7 +218,14 @@ fn forge(attack: &Attack, users: usize, now: Timestamp) -> Vec<(NodeId, Message)
                 Message::Served {
                     request_id: u64::from(request_id),
                     delivered_output_tokens: 10,
-                    receipt: SignedReceipt::sign(&mallory, receipt).expect("signing"),
+                    receipt: SignedReceipt::sign(
+                        &mallory,
+                        &domain(),
+                        &PROVIDER,
+                        &user_key(user(u)).address(),
+                        receipt,
+                    )
+                    .expect("signing"),
                 }
             };
             vec![(to, message)]

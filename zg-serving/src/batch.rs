@@ -8,8 +8,10 @@
 //! **Receipts.** For every request it serves, the provider issues a [`Receipt`] —
 //! `(seq, requestHash, inputTokens, outputTokens, fee)` with `seq` counting 1, 2, 3, … per
 //! (user, provider) and `fee = inputTokens × inputPrice + outputTokens × outputPrice` — and
-//! signs it with its TEE signer key ([`SignedReceipt`], EIP-191 over [`Receipt::hash`]). The
-//! user keeps every signed receipt.
+//! signs it with its TEE signer key ([`SignedReceipt`]) under the serving contract's EIP-712
+//! domain as [`RECEIPT_TYPE`], which names the provider and the user: a receipt of one
+//! account (or one deployment) proves nothing about another's batch. The user keeps every
+//! signed receipt.
 //!
 //! **Tree.** A batch of `count ≥ 1` receipts with consecutive `seq` is the leaf row of a
 //! Merkle-sum tree of depth `d = ⌈log₂ count⌉`, padded with empty leaves `(0x00…, 0)`:
@@ -102,9 +104,7 @@
 use zg_core::{Amount, H256, keccak256_parts};
 
 use crate::eip712::Domain;
-use crate::eth::{
-    Address, EthSignature, RecoverRule, SecretKey, U256, eth_signed_message_hash, recover,
-};
+use crate::eth::{Address, EthSignature, RecoverRule, SecretKey, U256, recover};
 use crate::ledger::{Journal, Ledger};
 use crate::{Error, LedgerError};
 
@@ -172,7 +172,27 @@ pub fn fee(
         .map_err(|_| Error::Overflow)
 }
 
-/// A receipt with the provider's TEE signature (EIP-191 over [`Receipt::hash`]).
+/// `"Receipt(address provider,address user,uint256 seq,bytes32 requestHash,uint256 inputTokens,uint256 outputTokens,uint256 fee)"`.
+pub const RECEIPT_TYPE: &str = "Receipt(address provider,address user,uint256 seq,bytes32 requestHash,uint256 inputTokens,uint256 outputTokens,uint256 fee)";
+
+impl Receipt {
+    /// The EIP-712 struct hash of this receipt as issued by `provider` to `user`.
+    pub fn struct_hash(&self, provider: &Address, user: &Address) -> H256 {
+        keccak256_parts(&[
+            &zg_core::keccak256(RECEIPT_TYPE.as_bytes()).0,
+            &provider.to_word(),
+            &user.to_word(),
+            &U256::from(self.seq).0,
+            &self.request_hash.0,
+            &U256::from(self.input_tokens).0,
+            &U256::from(self.output_tokens).0,
+            &self.fee.to_be_word(),
+        ])
+    }
+}
+
+/// A receipt with the provider's TEE signature: EIP-712 under the serving contract's domain,
+/// over [`Receipt::struct_hash`] for one (provider, user) account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct SignedReceipt {
     /// The receipt.
@@ -182,18 +202,26 @@ pub struct SignedReceipt {
 }
 
 impl SignedReceipt {
-    /// Signs a receipt.
-    pub fn sign(key: &SecretKey, receipt: Receipt) -> Result<SignedReceipt, Error> {
+    /// Signs a receipt `provider` issues to `user` on the deployment `domain`.
+    pub fn sign(
+        key: &SecretKey,
+        domain: &Domain,
+        provider: &Address,
+        user: &Address,
+        receipt: Receipt,
+    ) -> Result<SignedReceipt, Error> {
         Ok(SignedReceipt {
             receipt,
-            signature: key.sign_prehash(&eth_signed_message_hash(&receipt.hash().0))?,
+            signature: key.sign_prehash(&domain.digest(&receipt.struct_hash(provider, user)))?,
         })
     }
 
-    /// The signer, if the signature is valid (low-s, `v ∈ {27, 28}`).
-    pub fn signer(&self) -> Option<Address> {
+    /// The signer, if the signature is valid (low-s, `v ∈ {27, 28}`) for a receipt of
+    /// (`provider`, `user`) on `domain`; any other account or deployment recovers another
+    /// address.
+    pub fn signer(&self, domain: &Domain, provider: &Address, user: &Address) -> Option<Address> {
         recover(
-            &eth_signed_message_hash(&self.receipt.hash().0),
+            &domain.digest(&self.receipt.struct_hash(provider, user)),
             &self.signature.0,
             RecoverRule::OpenZeppelin,
         )
@@ -440,8 +468,15 @@ pub enum FraudKind {
 }
 
 /// Whether `proof` shows `commitment` to be fraudulent, for a provider whose TEE signer is
-/// `signer`. Pure and O(log N): one path walk, at most one signature recovery.
-pub fn proves_fraud(commitment: &BatchCommitment, signer: &Address, proof: &FraudProof) -> bool {
+/// `signer`, on the deployment `domain` (an equivocating receipt must be signed for the
+/// commitment's own provider and user there). Pure and O(log N): one path walk, at most one
+/// signature recovery.
+pub fn proves_fraud(
+    domain: &Domain,
+    commitment: &BatchCommitment,
+    signer: &Address,
+    proof: &FraudProof,
+) -> bool {
     let leaf = proof.receipt.node();
     if proof.proof.siblings.len() != depth(commitment.count) {
         return false;
@@ -469,7 +504,7 @@ pub fn proves_fraud(commitment: &BatchCommitment, signer: &Address, proof: &Frau
             inside
                 && signed.receipt.seq == proof.receipt.seq
                 && signed.receipt != proof.receipt
-                && signed.signer() == Some(*signer)
+                && signed.signer(domain, &commitment.provider, &commitment.user) == Some(*signer)
         }
     }
 }
@@ -498,10 +533,12 @@ pub enum Finding {
 /// The user's check of an opening (spec: "Challenges", "Data availability"): rebuilds the
 /// tree of `opening`, compares it with `commitment`, and looks for the first fraud proof, in
 /// the order padding, total, then per leaf sequence, fee formula, equivocation against the
-/// provider-signed receipts the user `received` (keyed by `seq`; TEE signer `signer`).
+/// provider-signed receipts the user `received` (keyed by `seq`; TEE signer `signer`, on the
+/// deployment `domain`).
 ///
 /// O(N) hashing for N receipts plus at most one signature recovery; never panics.
 pub fn audit(
+    domain: &Domain,
     commitment: &BatchCommitment,
     signer: &Address,
     opening: &[Receipt],
@@ -523,7 +560,7 @@ pub fn audit(
             proof: tree.proof(index)?,
             kind,
         };
-        proves_fraud(commitment, signer, &proof).then(|| Finding::Fraud(Box::new(proof)))
+        proves_fraud(domain, commitment, signer, &proof).then(|| Finding::Fraud(Box::new(proof)))
     };
     // A hidden leaf past `count` (its fee is in the root's sum, so in `totalFee` too).
     if len > count
@@ -766,7 +803,7 @@ pub(crate) fn execute(
                 });
             }
             // The signer snapshotted at commit, never the service's current one.
-            if !proves_fraud(&batch.commitment, &batch.signer, proof) {
+            if !proves_fraud(ledger.domain(), &batch.commitment, &batch.signer, proof) {
                 return Err(LedgerError::ChallengeRejected);
             }
             void(ledger, j, *id)
@@ -943,6 +980,7 @@ mod tests {
     fn honest_batches_admit_no_fraud_proof_and_cheats_do() {
         let key = SecretKey::from_seed(b"tee");
         let signer = key.address();
+        let domain = Domain::new(U256::from(16601u64), Address([9; 20]));
         let (pin, pout) = (Amount::new(10), Amount::new(20));
         let rs = receipts(5);
         let tree = BatchTree::build(rs.clone()).unwrap();
@@ -954,7 +992,7 @@ mod tests {
             U256::from(9u64),
         );
         let kinds = |i: usize| {
-            let signed = SignedReceipt::sign(&key, rs[i]).unwrap();
+            let signed = SignedReceipt::sign(&key, &domain, &c.provider, &c.user, rs[i]).unwrap();
             vec![
                 FraudKind::FeeFormula,
                 FraudKind::Sequence,
@@ -972,7 +1010,7 @@ mod tests {
                     kind,
                 };
                 assert!(
-                    !proves_fraud(&c, &signer, &proof),
+                    !proves_fraud(&domain, &c, &signer, &proof),
                     "honest batch challenged"
                 );
             }
@@ -988,7 +1026,12 @@ mod tests {
             proof: t.proof(2).unwrap(),
             kind,
         };
-        assert!(proves_fraud(&c2, &signer, &p(FraudKind::FeeFormula)));
+        assert!(proves_fraud(
+            &domain,
+            &c2,
+            &signer,
+            &p(FraudKind::FeeFormula)
+        ));
         // Claiming more tokens than the signed receipt said (fee consistent) is equivocation.
         let mut more = rs.clone();
         more[1].output_tokens += 100;
@@ -999,17 +1042,26 @@ mod tests {
             index: 1,
             receipt: more[1],
             proof: t.proof(1).unwrap(),
-            kind: FraudKind::Equivocation(SignedReceipt::sign(&key, rs[1]).unwrap()),
+            kind: FraudKind::Equivocation(
+                SignedReceipt::sign(&key, &domain, &c.provider, &c.user, rs[1]).unwrap(),
+            ),
         };
-        assert!(proves_fraud(&c3, &signer, &eq));
+        assert!(proves_fraud(&domain, &c3, &signer, &eq));
         let forged = FraudProof {
             kind: FraudKind::Equivocation(
-                SignedReceipt::sign(&SecretKey::from_seed(b"x"), rs[1]).unwrap(),
+                SignedReceipt::sign(
+                    &SecretKey::from_seed(b"x"),
+                    &domain,
+                    &c.provider,
+                    &c.user,
+                    rs[1],
+                )
+                .unwrap(),
             ),
             ..eq
         };
         assert!(
-            !proves_fraud(&c3, &signer, &forged),
+            !proves_fraud(&domain, &c3, &signer, &forged),
             "only the provider's signature counts"
         );
         // Duplicating a receipt breaks the sequence.
@@ -1023,7 +1075,7 @@ mod tests {
             proof: t.proof(3).unwrap(),
             kind: FraudKind::Sequence,
         };
-        assert!(proves_fraud(&c4, &signer, &sq));
+        assert!(proves_fraud(&domain, &c4, &signer, &sq));
         // An inflated total is caught from any leaf.
         let inflated = BatchCommitment {
             total_fee: Amount::new(c.total_fee.units() + 1),
@@ -1035,7 +1087,7 @@ mod tests {
             proof: tree.proof(0).unwrap(),
             kind: FraudKind::TotalMismatch,
         };
-        assert!(proves_fraud(&inflated, &signer, &tm));
+        assert!(proves_fraud(&domain, &inflated, &signer, &tm));
         // A hidden extra receipt past `count` is caught as padding.
         let mut extra = rs.clone();
         extra.push(Receipt { seq: 6, ..rs[0] });
@@ -1050,6 +1102,6 @@ mod tests {
             proof: t.proof(5).unwrap(),
             kind: FraudKind::Padding,
         };
-        assert!(proves_fraud(&hidden, &signer, &pad));
+        assert!(proves_fraud(&domain, &hidden, &signer, &pad));
     }
 }

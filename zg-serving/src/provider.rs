@@ -607,7 +607,13 @@ impl ProviderBroker {
             output_tokens,
             fee,
         };
-        let signed = SignedReceipt::sign(&self.cfg.tee_key, receipt)?;
+        let signed = SignedReceipt::sign(
+            &self.cfg.tee_key,
+            &self.cfg.domain,
+            &self.cfg.provider,
+            &user,
+            receipt,
+        )?;
         c.serving.remove(&request_id);
         c.next_seq += 1;
         c.receipts.push(receipt);

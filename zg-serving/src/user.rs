@@ -58,6 +58,7 @@ use zg_core::{Amount, H256, NodeId, Timestamp};
 use crate::batch::{
     Batch, BatchOp, BatchOutcome, BatchState, Finding, Receipt, SignedReceipt, audit, fee,
 };
+use crate::eip712::Domain;
 use crate::eth::{Address, SecretKey};
 use crate::ledger::{Call, Op, Outcome};
 use crate::protocol::{AccountInfo, Command, Event, Message, Record, Serving, Timer};
@@ -77,6 +78,8 @@ pub struct UserConfig {
     pub chain: NodeId,
     /// The provider's TEE signer (from its service).
     pub tee_signer: Address,
+    /// The serving contract's EIP-712 domain (receipts are signed under it).
+    pub domain: Domain,
     /// The service's input price.
     pub input_price: Amount,
     /// The service's output price.
@@ -325,7 +328,8 @@ impl UserBroker {
     ) {
         // A receipt that is not the provider's TEE signature proves nothing against the
         // provider: noise, dropped, and the request still waits for its real answer.
-        if receipt.signer() != Some(self.cfg.tee_signer) {
+        let me = self.cfg.key.address();
+        if receipt.signer(&self.cfg.domain, &self.cfg.provider, &me) != Some(self.cfg.tee_signer) {
             return;
         }
         let Some(Ask {
@@ -460,6 +464,7 @@ impl UserBroker {
                 }
                 if let (Some(opening), None) = (&w.opening, &w.finding) {
                     let finding = audit(
+                        &self.cfg.domain,
                         &w.batch.commitment,
                         &self.cfg.tee_signer,
                         opening,

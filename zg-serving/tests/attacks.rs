@@ -83,6 +83,7 @@ impl Net {
             provider_node: PROV,
             chain: CHAIN,
             tee_signer: tee.address(),
+            domain: domain(),
             input_price: INPUT_PRICE,
             output_price: OUTPUT_PRICE,
             lock_time_secs: LOCK_SECS,
@@ -378,6 +379,9 @@ fn forged_receipt_with_a_bad_signature_makes_the_user_revoke_and_withdraw() {
     let mallory = SecretKey::from_seed(b"mallory");
     let bogus = SignedReceipt::sign(
         &mallory,
+        &domain(),
+        &PROVIDER,
+        &user_key(0).address(),
         Receipt {
             seq: 1,
             request_hash: zg_core::H256::ZERO,

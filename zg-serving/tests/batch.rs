@@ -401,7 +401,12 @@ fn audit_case(n: u64, k: usize, how: Tamper) -> Result<(), TestCaseError> {
     let honest = receipts(1, n);
     let signed: BTreeMap<u64, SignedReceipt> = honest
         .iter()
-        .map(|r| (r.seq, SignedReceipt::sign(&tee, *r).unwrap()))
+        .map(|r| {
+            (
+                r.seq,
+                SignedReceipt::sign(&tee, &domain, &PROVIDER, &USER, *r).unwrap(),
+            )
+        })
         .collect();
     let mut rs = honest.clone();
     match how {
@@ -437,11 +442,11 @@ fn audit_case(n: u64, k: usize, how: Tamper) -> Result<(), TestCaseError> {
     let mut foreign = rs.clone();
     foreign[k].request_hash.0[0] ^= 1;
     prop_assert_eq!(
-        audit(&c, &tee.address(), &foreign, &signed),
+        audit(&domain, &c, &tee.address(), &foreign, &signed),
         Finding::NotAnOpening
     );
 
-    let finding = audit(&c, &tee.address(), &rs, &signed);
+    let finding = audit(&domain, &c, &tee.address(), &rs, &signed);
     let expected: Option<fn(&FraudKind) -> bool> = match how {
         Tamper::Honest | Tamper::Duplicate if n == 1 => None,
         Tamper::Honest => None,
@@ -512,27 +517,35 @@ fn audit_case(n: u64, k: usize, how: Tamper) -> Result<(), TestCaseError> {
 
 #[test]
 fn a_signed_receipt_from_another_key_proves_nothing() {
-    let (_, tee, _) = setup();
+    let (_, tee, domain) = setup();
     let mut rs = receipts(1, 4);
     let mut signed: BTreeMap<u64, SignedReceipt> = rs
         .iter()
-        .map(|r| (r.seq, SignedReceipt::sign(&tee, *r).unwrap()))
+        .map(|r| {
+            (
+                r.seq,
+                SignedReceipt::sign(&tee, &domain, &PROVIDER, &USER, *r).unwrap(),
+            )
+        })
         .collect();
     // The user's copy of receipt 2 is signed by someone else: no equivocation proof, and the
     // leaf counts as one the user holds no receipt for.
     let mallory = SecretKey::from_seed(b"mallory");
     rs[1].output_tokens += 1;
     rs[1].fee = fee(rs[1].input_tokens, rs[1].output_tokens, PIN, POUT).unwrap();
-    signed.insert(2, SignedReceipt::sign(&mallory, receipts(1, 4)[1]).unwrap());
+    signed.insert(
+        2,
+        SignedReceipt::sign(&mallory, &domain, &PROVIDER, &USER, receipts(1, 4)[1]).unwrap(),
+    );
     let tree = BatchTree::build(rs.clone()).unwrap();
     let c = tree.commitment(PROVIDER, USER, PIN, POUT, U256::from(1u64));
     assert_eq!(
-        audit(&c, &tee.address(), &rs, &signed),
+        audit(&domain, &c, &tee.address(), &rs, &signed),
         Finding::Consistent { unmatched: vec![1] }
     );
     // An empty opening is no opening.
     assert_eq!(
-        audit(&c, &tee.address(), &[], &signed),
+        audit(&domain, &c, &tee.address(), &[], &signed),
         Finding::NotAnOpening
     );
 }
@@ -543,7 +556,7 @@ fn a_signed_receipt_from_another_key_proves_nothing() {
 /// serving time (fee consistent), committed at t = 10. Returns the tree and the proof.
 fn equivocating_batch(l: &mut Ledger, tee: &SecretKey, domain: &Domain) -> (BatchTree, FraudProof) {
     let honest = receipts(1, 8);
-    let signed = SignedReceipt::sign(tee, honest[3]).unwrap();
+    let signed = SignedReceipt::sign(tee, domain, &PROVIDER, &USER, honest[3]).unwrap();
     let mut rs = honest.clone();
     rs[3].output_tokens += 100;
     rs[3].fee = fee(rs[3].input_tokens, rs[3].output_tokens, PIN, POUT).unwrap();
@@ -784,4 +797,65 @@ fn a_user_demanding_the_opening_again_and_again_blocks_payment_forever() {
         })
     );
     l.check_invariants().unwrap();
+}
+
+#[test]
+fn a_receipt_from_another_account_proves_equivocation_against_an_honest_batch() {
+    let (mut l, tee, domain) = setup();
+    // The same person holds a second account with the provider and was served there: its
+    // receipt #1 differs from USER's receipt #1.
+    let other = Address([0x12; 20]);
+    for call in [
+        Call::new(other, Op::DepositFund).with_value(Amount::new(10 * TOKEN)),
+        Call::new(
+            other,
+            Op::TransferFund {
+                provider: PROVIDER,
+                amount: Amount::new(5 * TOKEN),
+            },
+        ),
+    ] {
+        l.apply(Timestamp::ZERO, &call).unwrap();
+    }
+    let theirs = Receipt {
+        request_hash: H256([0xee; 32]),
+        ..receipts(1, 1)[0]
+    };
+    let signed_for_other = SignedReceipt::sign(&tee, &domain, &PROVIDER, &other, theirs).unwrap();
+    // USER's honest batch, challenged with the other account's receipt of the same seq.
+    let rs = receipts(1, 4);
+    let tree = BatchTree::build(rs.clone()).unwrap();
+    commit(&mut l, &tee, &domain, &tree, 1, 10).unwrap();
+    let proof = FraudProof {
+        index: 0,
+        receipt: rs[0],
+        proof: tree.proof(0).unwrap(),
+        kind: FraudKind::Equivocation(signed_for_other),
+    };
+    assert_eq!(
+        batch(
+            &mut l,
+            USER,
+            20,
+            BatchOp::Challenge {
+                id: 0,
+                proof: proof.clone()
+            }
+        ),
+        Err(LedgerError::ChallengeRejected),
+        "an honest batch voided (and the provider slashed) with another account's receipt"
+    );
+    // Nor does USER's own receipt #1 from another deployment (same keys, another contract).
+    let elsewhere = Domain::new(U256::from(16600u64), Address([0xcd; 20]));
+    let replayed = SignedReceipt::sign(&tee, &elsewhere, &PROVIDER, &USER, theirs).unwrap();
+    let proof = FraudProof {
+        kind: FraudKind::Equivocation(replayed),
+        ..proof
+    };
+    assert_eq!(
+        batch(&mut l, USER, 20, BatchOp::Challenge { id: 0, proof }),
+        Err(LedgerError::ChallengeRejected),
+        "a receipt from another deployment proved equivocation"
+    );
+    assert_eq!(l.stake(&PROVIDER).units(), 100 * TOKEN);
 }
