@@ -1,11 +1,16 @@
 //! The sans-IO vocabulary of serving: one [`Serving`] protocol spoken by the ledger node, the
 //! provider broker and the user broker, so one simulator runs all three.
 //!
-//! Message flow: a user broker sends [`Message::Inference`] (with a signed session token) to a
-//! provider broker, which answers [`Message::Served`] (with a signed receipt) or
-//! [`Message::Refused`]. Both brokers talk to the chain — a [`LedgerNode`] — with
-//! [`Message::Tx`] (answered by [`Message::TxResult`]) and [`Message::Query`] (answered by
-//! [`Message::AccountInfo`]).
+//! Message flow: a user broker sends [`Message::Inference`] (with a signed session token and
+//! the user's signature of the request) to a provider broker, which answers
+//! [`Message::Served`] (with a signed receipt) or [`Message::Refused`] to the node that sent
+//! it. Both brokers talk to the chain — a [`LedgerNode`] — with [`Message::Tx`] (answered by
+//! [`Message::TxResult`]) and [`Message::Query`] (answered by [`Message::AccountInfo`]).
+//!
+//! Who may send what is the transport's authenticated peer, never a field of the message:
+//! the ledger node applies a transaction only from the peer bound to its sender, brokers take
+//! chain replies only from their configured chain node and the user broker takes receipts only
+//! from its provider's node (the crate docs' "Threat model" has the whole table).
 //!
 //! Compressed batches ([`crate::batch`]) add two messages: a provider sends each user the
 //! opening of a batch it committed against the user's account ([`Message::BatchOpening`]), and
