@@ -5,6 +5,12 @@
 //! leaves and kinds, forced and posted openings, finalisation. An honest batch is never voided
 //! by a challenge or by posting its true opening, a stranger's commitment never commits, and the
 //! user's audit of an honest opening finds nothing.
+//!
+//! The provider's moves against its own batches ride along too: rotating its TEE signer and
+//! removing its service (taking its stake back) at any point. Neither may succeed while the
+//! provider has a batch open or awaiting an opening, and every fraud proof the user's audit
+//! finds — equivocations against the signer of the batch's time included — voids the batch
+//! while its window is open, however the provider has moved since.
 #![no_main]
 
 use std::collections::BTreeMap;
@@ -14,8 +20,8 @@ use libfuzzer_sys::fuzz_target;
 use zg_core::{Amount, H256, Timestamp};
 use zg_serving::LedgerError;
 use zg_serving::batch::{
-    BatchCommitment, BatchOp, BatchOutcome, BatchTree, Finding, FraudKind, FraudProof, Receipt,
-    SignedReceipt, audit, fee,
+    BatchCommitment, BatchOp, BatchOutcome, BatchState, BatchTree, Finding, FraudKind, FraudProof,
+    Receipt, SignedReceipt, audit, fee,
 };
 use zg_serving::eip712::{Domain, SignatureScheme, TeeSettlement};
 use zg_serving::eth::{Address, SecretKey, U256};
@@ -33,6 +39,8 @@ enum Tamper {
     Hidden,
     Duplicate,
     Stranger,
+    /// One receipt bills more output tokens than the one signed at serving time.
+    Equivocate,
 }
 
 #[derive(Arbitrary, Debug, Clone, Copy)]
@@ -56,6 +64,8 @@ struct Committed {
     /// The receipts as signed at serving time, by seq.
     signed: BTreeMap<u64, SignedReceipt>,
     commitment: BatchCommitment,
+    /// The TEE signer the batch was committed under.
+    signer: Address,
 }
 
 #[derive(Arbitrary, Debug)]
@@ -77,6 +87,18 @@ enum FOp {
     BatchPost(u8, bool),
     BatchFinalize(u8, u8),
     WaitHours(u8),
+    /// The provider switches to its other TEE key (re-registering if it had left).
+    RotateSigner(u8),
+    /// The provider removes its service and takes its stake back.
+    RemoveService(u8),
+}
+
+/// Whether `provider` has a batch open to challenges or awaiting an opening.
+fn has_open_batch(l: &Ledger, provider: Address) -> bool {
+    l.batches().any(|b| {
+        b.commitment.provider == provider
+            && matches!(b.state, BatchState::Open | BatchState::AwaitingOpening)
+    })
 }
 
 fn user(i: u8) -> Address {
@@ -97,7 +119,15 @@ fn amount(x: u64) -> Amount {
 fuzz_target!(|ops: Vec<FOp>| {
     let owner = Address([0xee; 20]);
     let domain = Domain::new(U256::from(1u64), Address([0xcc; 20]));
-    let tee = [SecretKey::from_seed(b"t0"), SecretKey::from_seed(b"t1")];
+    // Provider p signs with keys[cur[p]]: t_p at first, r_p after a rotation.
+    let keys = [
+        SecretKey::from_seed(b"t0"),
+        SecretKey::from_seed(b"t1"),
+        SecretKey::from_seed(b"r0"),
+        SecretKey::from_seed(b"r1"),
+    ];
+    let tee = [keys[0].clone(), keys[1].clone()];
+    let mut cur = [0usize, 1];
     let mallory = SecretKey::from_seed(b"m");
     let mut l = Ledger::new(LedgerConfig {
         owner,
@@ -197,10 +227,15 @@ fuzz_target!(|ops: Vec<FOp>| {
                         fee: fee(u64::from(i), u64::from(o), PIN, POUT).unwrap(),
                     })
                     .collect();
-                let key = &tee[usize::from(p)];
+                let key = &keys[cur[usize::from(p)]];
                 let signed = honest_rs
                     .iter()
-                    .map(|r| (r.seq, SignedReceipt::sign(key, *r).unwrap()))
+                    .map(|r| {
+                        (
+                            r.seq,
+                            SignedReceipt::sign(key, &domain, &provider(p), &u, *r).unwrap(),
+                        )
+                    })
                     .collect();
                 let mut rs = honest_rs.clone();
                 let n = rs.len();
@@ -211,6 +246,11 @@ fuzz_target!(|ops: Vec<FOp>| {
                         seq: first + n as u64,
                         ..rs[0]
                     }),
+                    Tamper::Equivocate => {
+                        let r = &mut rs[n / 2];
+                        r.output_tokens += 100;
+                        r.fee = fee(r.input_tokens, r.output_tokens, PIN, POUT).unwrap();
+                    }
                     _ => {}
                 }
                 let tree = BatchTree::build(rs.clone()).unwrap();
@@ -225,7 +265,7 @@ fuzz_target!(|ops: Vec<FOp>| {
                 if honest {
                     // The user's audit of an honest opening finds nothing.
                     assert_eq!(
-                        audit(&c, &key.address(), &rs, &signed),
+                        audit(&domain, &c, &key.address(), &rs, &signed),
                         Finding::Consistent { unmatched: vec![] }
                     );
                 }
@@ -243,6 +283,7 @@ fuzz_target!(|ops: Vec<FOp>| {
                     tree,
                     signed,
                     commitment: c,
+                    signer: key.address(),
                 });
                 stranger = matches!(tamper, Tamper::Stranger);
                 Call::new(
@@ -264,9 +305,10 @@ fuzz_target!(|ops: Vec<FOp>| {
                     .copied()
                     .unwrap_or(bt.opening[0]);
                 if let Kind::Audit = kind {
-                    let signer = tee[usize::from(bt.commitment.provider == provider(1))].address();
+                    // Judged against the signer of the batch's time, whatever the provider
+                    // did since.
                     let Finding::Fraud(proof) =
-                        audit(&bt.commitment, &signer, &bt.opening, &bt.signed)
+                        audit(&domain, &bt.commitment, &bt.signer, &bt.opening, &bt.signed)
                     else {
                         continue;
                     };
@@ -302,7 +344,16 @@ fuzz_target!(|ops: Vec<FOp>| {
                         other.output_tokens ^= u64::from(s);
                         let seq_signed = bt.signed.get(&receipt.seq).copied();
                         FraudKind::Equivocation(
-                            seq_signed.unwrap_or(SignedReceipt::sign(&tee[0], other).unwrap()),
+                            seq_signed.unwrap_or(
+                                SignedReceipt::sign(
+                                    &tee[0],
+                                    &domain,
+                                    &bt.commitment.provider,
+                                    &bt.user,
+                                    other,
+                                )
+                                .unwrap(),
+                            ),
                         )
                     }
                 };
@@ -392,7 +443,7 @@ fuzz_target!(|ops: Vec<FOp>| {
                     .enumerate()
                     .map(|(i, (u, fee, nonce, honest))| {
                         let key = if honest {
-                            &tee[usize::from(p)]
+                            &keys[cur[usize::from(p)]]
                         } else {
                             &mallory
                         };
@@ -439,6 +490,51 @@ fuzz_target!(|ops: Vec<FOp>| {
                 },
             ),
             FOp::Delete(u) => Call::new(user(u), Op::DeleteLedger),
+            FOp::RotateSigner(p) => {
+                let p = usize::from(p % 2);
+                let next = if cur[p] == p { p + 2 } else { p };
+                let registered = l.service(&provider(p as u8)).map(|s| s.params.clone());
+                let value = if registered.is_some() {
+                    Amount::ZERO
+                } else {
+                    Amount::new(100 * TOKEN)
+                };
+                let mut params = registered.unwrap_or(ServiceParams {
+                    input_price: PIN,
+                    output_price: POUT,
+                    scheme: if p == 0 {
+                        SignatureScheme::Eip712
+                    } else {
+                        SignatureScheme::Eip191
+                    },
+                    ..ServiceParams::default()
+                });
+                params.tee_signer = keys[next].address();
+                let call = Call::new(provider(p as u8), Op::AddOrUpdateService { params })
+                    .with_value(value);
+                let open = has_open_batch(&l, provider(p as u8));
+                let before = l.clone();
+                match l.apply(Timestamp::from_secs(now), &call) {
+                    Ok(_) => {
+                        assert!(!open, "TEE signer changed under an open batch");
+                        cur[p] = next;
+                    }
+                    Err(_) => assert_eq!(l, before, "rejected call changed state"),
+                }
+                l.check_invariants().unwrap();
+                continue;
+            }
+            FOp::RemoveService(p) => {
+                let open = has_open_batch(&l, provider(p));
+                let call = Call::new(provider(p), Op::RemoveService);
+                let before = l.clone();
+                match l.apply(Timestamp::from_secs(now), &call) {
+                    Ok(_) => assert!(!open, "stake returned under an open batch"),
+                    Err(_) => assert_eq!(l, before, "rejected call changed state"),
+                }
+                l.check_invariants().unwrap();
+                continue;
+            }
         };
         let before = l.clone();
         let is_commit = matches!(call.op, Op::Batch(BatchOp::Commit { .. }));

@@ -8,8 +8,10 @@
 //! **Receipts.** For every request it serves, the provider issues a [`Receipt`] —
 //! `(seq, requestHash, inputTokens, outputTokens, fee)` with `seq` counting 1, 2, 3, … per
 //! (user, provider) and `fee = inputTokens × inputPrice + outputTokens × outputPrice` — and
-//! signs it with its TEE signer key ([`SignedReceipt`], EIP-191 over [`Receipt::hash`]). The
-//! user keeps every signed receipt.
+//! signs it with its TEE signer key ([`SignedReceipt`]) under the serving contract's EIP-712
+//! domain as [`RECEIPT_TYPE`], which names the provider and the user: a receipt of one
+//! account (or one deployment) proves nothing about another's batch. The user keeps every
+//! signed receipt.
 //!
 //! **Tree.** A batch of `count ≥ 1` receipts with consecutive `seq` is the leaf row of a
 //! Merkle-sum tree of depth `d = ⌈log₂ count⌉`, padded with empty leaves `(0x00…, 0)`:
@@ -47,13 +49,22 @@
 //! A valid proof returns the escrow to the account and moves `min(stake, totalFee)` of the
 //! provider's stake to the user. A proof that proves nothing reverts.
 //!
+//! **What a challenge reads is fixed at commit.** The batch stores the TEE signer that signed
+//! its commitment ([`Batch::signer`]); `Equivocation` proofs are judged against it, never the
+//! service's current signer. The prices are in the commitment. While a provider has any batch
+//! open or awaiting an opening ([`Ledger::open_batches`]), the ledger refuses a change of its
+//! TEE signer and `RemoveService` ([`LedgerError::OpenBatches`]), so the stake behind the
+//! penalty stays until the last window closes.
+//!
 //! **Data availability.** The provider sends the user the opening (all receipts of the batch,
 //! [`crate::protocol::Message::BatchOpening`]) once the commitment lands, and again on request.
 //! A user who did not receive it, or whose opening does not rebuild `root`, calls
 //! [`BatchOp::ChallengeWithheld`]; the provider must then post the receipts on
 //! chain ([`BatchOp::PostOpening`], O(N), paid only by a provider in dispute). A posting that
 //! does not rebuild the root, or none before the response deadline, voids the batch with the
-//! same penalty; a correct one reopens the challenge window, the receipts now public.
+//! same penalty; a correct one reopens the challenge window, the receipts now public. An
+//! opening can be demanded once: after a posted one, `ChallengeWithheld` is refused (else a
+//! user could reopen the window for ever and the provider would never be paid).
 //!
 //! **Finalisation.** After the window, anyone calls [`BatchOp::Finalize`] and the escrow is
 //! paid to the provider.
@@ -93,9 +104,7 @@
 use zg_core::{Amount, H256, keccak256_parts};
 
 use crate::eip712::Domain;
-use crate::eth::{
-    Address, EthSignature, RecoverRule, SecretKey, U256, eth_signed_message_hash, recover,
-};
+use crate::eth::{Address, EthSignature, RecoverRule, SecretKey, U256, recover};
 use crate::ledger::{Journal, Ledger};
 use crate::{Error, LedgerError};
 
@@ -163,7 +172,27 @@ pub fn fee(
         .map_err(|_| Error::Overflow)
 }
 
-/// A receipt with the provider's TEE signature (EIP-191 over [`Receipt::hash`]).
+/// `"Receipt(address provider,address user,uint256 seq,bytes32 requestHash,uint256 inputTokens,uint256 outputTokens,uint256 fee)"`.
+pub const RECEIPT_TYPE: &str = "Receipt(address provider,address user,uint256 seq,bytes32 requestHash,uint256 inputTokens,uint256 outputTokens,uint256 fee)";
+
+impl Receipt {
+    /// The EIP-712 struct hash of this receipt as issued by `provider` to `user`.
+    pub fn struct_hash(&self, provider: &Address, user: &Address) -> H256 {
+        keccak256_parts(&[
+            &zg_core::keccak256(RECEIPT_TYPE.as_bytes()).0,
+            &provider.to_word(),
+            &user.to_word(),
+            &U256::from(self.seq).0,
+            &self.request_hash.0,
+            &U256::from(self.input_tokens).0,
+            &U256::from(self.output_tokens).0,
+            &self.fee.to_be_word(),
+        ])
+    }
+}
+
+/// A receipt with the provider's TEE signature: EIP-712 under the serving contract's domain,
+/// over [`Receipt::struct_hash`] for one (provider, user) account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct SignedReceipt {
     /// The receipt.
@@ -173,18 +202,26 @@ pub struct SignedReceipt {
 }
 
 impl SignedReceipt {
-    /// Signs a receipt.
-    pub fn sign(key: &SecretKey, receipt: Receipt) -> Result<SignedReceipt, Error> {
+    /// Signs a receipt `provider` issues to `user` on the deployment `domain`.
+    pub fn sign(
+        key: &SecretKey,
+        domain: &Domain,
+        provider: &Address,
+        user: &Address,
+        receipt: Receipt,
+    ) -> Result<SignedReceipt, Error> {
         Ok(SignedReceipt {
             receipt,
-            signature: key.sign_prehash(&eth_signed_message_hash(&receipt.hash().0))?,
+            signature: key.sign_prehash(&domain.digest(&receipt.struct_hash(provider, user)))?,
         })
     }
 
-    /// The signer, if the signature is valid (low-s, `v ∈ {27, 28}`).
-    pub fn signer(&self) -> Option<Address> {
+    /// The signer, if the signature is valid (low-s, `v ∈ {27, 28}`) for a receipt of
+    /// (`provider`, `user`) on `domain`; any other account or deployment recovers another
+    /// address.
+    pub fn signer(&self, domain: &Domain, provider: &Address, user: &Address) -> Option<Address> {
         recover(
-            &eth_signed_message_hash(&self.receipt.hash().0),
+            &domain.digest(&self.receipt.struct_hash(provider, user)),
             &self.signature.0,
             RecoverRule::OpenZeppelin,
         )
@@ -233,6 +270,11 @@ pub struct SumProof {
 impl SumProof {
     /// The root a leaf at `index` leads to, or `None` on overflow or an index beyond the depth.
     pub fn root(&self, leaf: &Node, index: u64) -> Option<Node> {
+        // A `u64` index has 64 levels at most; a longer path proves nothing (and would shift
+        // the index by 64 or more below).
+        if self.siblings.len() > 64 {
+            return None;
+        }
         if self.siblings.len() < 64 && index >> self.siblings.len() != 0 {
             return None;
         }
@@ -426,8 +468,15 @@ pub enum FraudKind {
 }
 
 /// Whether `proof` shows `commitment` to be fraudulent, for a provider whose TEE signer is
-/// `signer`. Pure and O(log N): one path walk, at most one signature recovery.
-pub fn proves_fraud(commitment: &BatchCommitment, signer: &Address, proof: &FraudProof) -> bool {
+/// `signer`, on the deployment `domain` (an equivocating receipt must be signed for the
+/// commitment's own provider and user there). Pure and O(log N): one path walk, at most one
+/// signature recovery.
+pub fn proves_fraud(
+    domain: &Domain,
+    commitment: &BatchCommitment,
+    signer: &Address,
+    proof: &FraudProof,
+) -> bool {
     let leaf = proof.receipt.node();
     if proof.proof.siblings.len() != depth(commitment.count) {
         return false;
@@ -455,7 +504,7 @@ pub fn proves_fraud(commitment: &BatchCommitment, signer: &Address, proof: &Frau
             inside
                 && signed.receipt.seq == proof.receipt.seq
                 && signed.receipt != proof.receipt
-                && signed.signer() == Some(*signer)
+                && signed.signer(domain, &commitment.provider, &commitment.user) == Some(*signer)
         }
     }
 }
@@ -484,10 +533,12 @@ pub enum Finding {
 /// The user's check of an opening (spec: "Challenges", "Data availability"): rebuilds the
 /// tree of `opening`, compares it with `commitment`, and looks for the first fraud proof, in
 /// the order padding, total, then per leaf sequence, fee formula, equivocation against the
-/// provider-signed receipts the user `received` (keyed by `seq`; TEE signer `signer`).
+/// provider-signed receipts the user `received` (keyed by `seq`; TEE signer `signer`, on the
+/// deployment `domain`).
 ///
 /// O(N) hashing for N receipts plus at most one signature recovery; never panics.
 pub fn audit(
+    domain: &Domain,
     commitment: &BatchCommitment,
     signer: &Address,
     opening: &[Receipt],
@@ -509,7 +560,7 @@ pub fn audit(
             proof: tree.proof(index)?,
             kind,
         };
-        proves_fraud(commitment, signer, &proof).then(|| Finding::Fraud(Box::new(proof)))
+        proves_fraud(domain, commitment, signer, &proof).then(|| Finding::Fraud(Box::new(proof)))
     };
     // A hidden leaf past `count` (its fee is in the root's sum, so in `totalFee` too).
     if len > count
@@ -568,8 +619,16 @@ pub struct Batch {
     pub id: u64,
     /// The commitment.
     pub commitment: BatchCommitment,
+    /// The provider's TEE signer when the batch was committed: the key that signed the
+    /// commitment, and the one an [`FraudKind::Equivocation`] proof is judged against for the
+    /// batch's whole life (the provider cannot change it while the batch is open).
+    pub signer: Address,
     /// Held in escrow (≤ `total_fee`).
     pub escrow: Amount,
+    /// Whether the provider has posted the opening on chain ([`BatchOp::PostOpening`]): the
+    /// receipts are public, so no further opening can be demanded (each demand would reopen
+    /// the window and delay payment for ever).
+    pub opening_posted: bool,
     /// Deadline of the current window, in seconds.
     pub deadline: u64,
     /// Its state.
@@ -713,6 +772,7 @@ pub(crate) fn execute(
             t.escrowed = t.escrowed.checked_add(escrow)?;
             let id = ledger.next_batch_id;
             ledger.next_batch_id = id.checked_add(1).ok_or(LedgerError::Overflow)?;
+            ledger.count_open_batch(j, sender, true)?;
             let deadline = now.saturating_add(limits.batch_challenge_window);
             ledger.batch_insert(
                 j,
@@ -720,7 +780,9 @@ pub(crate) fn execute(
                 Batch {
                     id,
                     commitment: *c,
+                    signer,
                     escrow,
+                    opening_posted: false,
                     deadline,
                     state: BatchState::Open,
                 },
@@ -740,11 +802,8 @@ pub(crate) fn execute(
                     reason: "only the charged user may challenge",
                 });
             }
-            let signer = ledger
-                .service(&batch.commitment.provider)
-                .map(|s| s.params.tee_signer)
-                .unwrap_or_default();
-            if !proves_fraud(&batch.commitment, &signer, proof) {
+            // The signer snapshotted at commit, never the service's current one.
+            if !proves_fraud(ledger.domain(), &batch.commitment, &batch.signer, proof) {
                 return Err(LedgerError::ChallengeRejected);
             }
             void(ledger, j, *id)
@@ -755,6 +814,12 @@ pub(crate) fn execute(
                 return Err(LedgerError::BatchState {
                     id: *id,
                     reason: "only the charged user may challenge",
+                });
+            }
+            if batch.opening_posted {
+                return Err(LedgerError::BatchState {
+                    id: *id,
+                    reason: "the opening is already on chain",
                 });
             }
             let deadline = now.saturating_add(limits.batch_response_window);
@@ -797,6 +862,7 @@ pub(crate) fn execute(
             let deadline = now.saturating_add(limits.batch_challenge_window);
             let b = ledger.batch_mut(j, *id)?;
             b.state = BatchState::Open;
+            b.opening_posted = true;
             b.deadline = deadline;
             Ok(BatchOutcome::Opened { id: *id, deadline })
         }
@@ -814,9 +880,11 @@ pub(crate) fn execute(
             match batch.state {
                 BatchState::Open => {
                     let paid = batch.escrow;
+                    let provider = batch.commitment.provider;
                     let b = ledger.batch_mut(j, *id)?;
                     b.state = BatchState::Finalized;
                     b.escrow = Amount::ZERO;
+                    ledger.count_open_batch(j, provider, false)?;
                     let t = ledger.totals_mut();
                     t.escrowed = t.escrowed.checked_sub(paid)?;
                     t.paid_to_providers = t.paid_to_providers.checked_add(paid)?;
@@ -853,6 +921,7 @@ fn void(ledger: &mut Ledger, j: &mut Journal, id: u64) -> Result<BatchOutcome, L
     let c = b.commitment;
     b.escrow = Amount::ZERO;
     b.state = BatchState::Voided;
+    ledger.count_open_batch(j, c.provider, false)?;
     let t = ledger.totals_mut();
     t.escrowed = t.escrowed.checked_sub(escrow)?;
     ledger.credit(j, c.user, c.provider, escrow)?;
@@ -911,6 +980,7 @@ mod tests {
     fn honest_batches_admit_no_fraud_proof_and_cheats_do() {
         let key = SecretKey::from_seed(b"tee");
         let signer = key.address();
+        let domain = Domain::new(U256::from(16601u64), Address([9; 20]));
         let (pin, pout) = (Amount::new(10), Amount::new(20));
         let rs = receipts(5);
         let tree = BatchTree::build(rs.clone()).unwrap();
@@ -922,7 +992,7 @@ mod tests {
             U256::from(9u64),
         );
         let kinds = |i: usize| {
-            let signed = SignedReceipt::sign(&key, rs[i]).unwrap();
+            let signed = SignedReceipt::sign(&key, &domain, &c.provider, &c.user, rs[i]).unwrap();
             vec![
                 FraudKind::FeeFormula,
                 FraudKind::Sequence,
@@ -940,7 +1010,7 @@ mod tests {
                     kind,
                 };
                 assert!(
-                    !proves_fraud(&c, &signer, &proof),
+                    !proves_fraud(&domain, &c, &signer, &proof),
                     "honest batch challenged"
                 );
             }
@@ -956,7 +1026,12 @@ mod tests {
             proof: t.proof(2).unwrap(),
             kind,
         };
-        assert!(proves_fraud(&c2, &signer, &p(FraudKind::FeeFormula)));
+        assert!(proves_fraud(
+            &domain,
+            &c2,
+            &signer,
+            &p(FraudKind::FeeFormula)
+        ));
         // Claiming more tokens than the signed receipt said (fee consistent) is equivocation.
         let mut more = rs.clone();
         more[1].output_tokens += 100;
@@ -967,17 +1042,26 @@ mod tests {
             index: 1,
             receipt: more[1],
             proof: t.proof(1).unwrap(),
-            kind: FraudKind::Equivocation(SignedReceipt::sign(&key, rs[1]).unwrap()),
+            kind: FraudKind::Equivocation(
+                SignedReceipt::sign(&key, &domain, &c.provider, &c.user, rs[1]).unwrap(),
+            ),
         };
-        assert!(proves_fraud(&c3, &signer, &eq));
+        assert!(proves_fraud(&domain, &c3, &signer, &eq));
         let forged = FraudProof {
             kind: FraudKind::Equivocation(
-                SignedReceipt::sign(&SecretKey::from_seed(b"x"), rs[1]).unwrap(),
+                SignedReceipt::sign(
+                    &SecretKey::from_seed(b"x"),
+                    &domain,
+                    &c.provider,
+                    &c.user,
+                    rs[1],
+                )
+                .unwrap(),
             ),
             ..eq
         };
         assert!(
-            !proves_fraud(&c3, &signer, &forged),
+            !proves_fraud(&domain, &c3, &signer, &forged),
             "only the provider's signature counts"
         );
         // Duplicating a receipt breaks the sequence.
@@ -991,7 +1075,7 @@ mod tests {
             proof: t.proof(3).unwrap(),
             kind: FraudKind::Sequence,
         };
-        assert!(proves_fraud(&c4, &signer, &sq));
+        assert!(proves_fraud(&domain, &c4, &signer, &sq));
         // An inflated total is caught from any leaf.
         let inflated = BatchCommitment {
             total_fee: Amount::new(c.total_fee.units() + 1),
@@ -1003,7 +1087,7 @@ mod tests {
             proof: tree.proof(0).unwrap(),
             kind: FraudKind::TotalMismatch,
         };
-        assert!(proves_fraud(&inflated, &signer, &tm));
+        assert!(proves_fraud(&domain, &inflated, &signer, &tm));
         // A hidden extra receipt past `count` is caught as padding.
         let mut extra = rs.clone();
         extra.push(Receipt { seq: 6, ..rs[0] });
@@ -1018,6 +1102,6 @@ mod tests {
             proof: t.proof(5).unwrap(),
             kind: FraudKind::Padding,
         };
-        assert!(proves_fraud(&hidden, &signer, &pad));
+        assert!(proves_fraud(&domain, &hidden, &signer, &pad));
     }
 }

@@ -239,6 +239,20 @@ pub enum LedgerError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A signer change or service removal while the provider has compressed batches open to
+    /// challenges or awaiting an opening: what those batches are judged by (the TEE signer,
+    /// the stake behind the penalty) is fixed until they close.
+    #[error("{provider} has {open} compressed batch(es) open")]
+    OpenBatches {
+        /// The provider.
+        provider: Address,
+        /// How many of its batches are open or awaiting an opening.
+        open: u64,
+    },
+    /// A transaction whose `sender` is not the address the transport authenticated its node
+    /// as (see [`crate::protocol::LedgerNode`]).
+    #[error("transaction sender is not the authenticated peer")]
+    SenderNotAuthenticated,
     /// A challenge that proves nothing (opaque about why).
     #[error("challenge rejected")]
     ChallengeRejected,

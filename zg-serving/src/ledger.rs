@@ -25,7 +25,9 @@
 //! * **Services** — `addOrUpdateService`: first registration stakes ≥ 100 tokens, updates send
 //!   no value; changing the type, model, verifiability, additional info or TEE signer (or, here,
 //!   the signature scheme) withdraws the owner's acknowledgement of the TEE signer.
-//!   `removeService` returns the stake.
+//!   `removeService` returns the stake. While the provider has compressed batches open or
+//!   awaiting an opening, neither a TEE-signer change nor `removeService` is allowed
+//!   ([`LedgerError::OpenBatches`], an extension: see [`crate::batch`]).
 //! * **Tokens** — `revokeToken(s)` sets bits of the account's revocation bitmap;
 //!   `revokeAllTokens` bumps its generation and clears the bitmap.
 //! * **Settlement** — `settleFeesWithTEE(items)`, 1–50 items, each given a
@@ -434,6 +436,7 @@ enum Undo {
     Service(Address, Option<Service>),
     Stake(Address, Option<Amount>),
     Batch(u64, Option<crate::batch::Batch>),
+    OpenBatches(Address, Option<u64>),
 }
 
 /// The write journal of one call: prior values of every entry touched, replayed in reverse on
@@ -453,6 +456,8 @@ pub struct Ledger {
     accounts: BTreeMap<(Address, Address), Account>,
     pub(crate) batches: BTreeMap<u64, crate::batch::Batch>,
     pub(crate) next_batch_id: u64,
+    /// Per provider, how many of its batches are open or awaiting an opening (absent = 0).
+    open_batches: BTreeMap<Address, u64>,
     totals: Totals,
 }
 
@@ -468,6 +473,7 @@ impl Ledger {
             accounts: BTreeMap::new(),
             batches: BTreeMap::new(),
             next_batch_id: 0,
+            open_batches: BTreeMap::new(),
             totals: Totals::default(),
         })
     }
@@ -527,6 +533,13 @@ impl Ledger {
         self.batches.values()
     }
 
+    /// How many of `provider`'s compressed batches are open to challenges or awaiting a
+    /// forced opening. While any is, the provider can neither change its TEE signer nor remove
+    /// its service (and take its stake back).
+    pub fn open_batches(&self, provider: &Address) -> u64 {
+        self.open_batches.get(provider).copied().unwrap_or(0)
+    }
+
     /// Money that has crossed the boundary.
     pub fn totals(&self) -> Totals {
         self.totals
@@ -537,8 +550,8 @@ impl Ledger {
     /// `deposited = Σ available + Σ balances + escrow + paid + withdrawn − slashed`, and
     /// `stake_in = Σ stakes + returned + slashed`. Returns the first violation.
     pub fn check_invariants(&self) -> Result<(), String> {
-        let mut per_user: BTreeMap<Address, u128> = BTreeMap::new();
-        let mut balances: u128 = 0;
+        let mut per_user: BTreeMap<Address, Wide> = BTreeMap::new();
+        let mut balances = Wide::ZERO;
         for a in self.accounts.values() {
             if !a.exists {
                 if !a.balance.is_zero() || !a.refunds.is_empty() {
@@ -546,8 +559,8 @@ impl Ledger {
                 }
                 continue;
             }
-            let refunds: u128 = a.refunds.iter().map(|r| r.amount.units()).sum();
-            if refunds != a.pending_refund.units() {
+            let refunds = Wide::sum(a.refunds.iter().map(|r| r.amount))?;
+            if refunds != Wide::of(a.pending_refund) {
                 return Err(format!("pending refund mismatch for {}", a.user));
             }
             if a.pending_refund > a.balance {
@@ -562,36 +575,50 @@ impl Ledger {
             if !self.ledgers.contains_key(&a.user) {
                 return Err(format!("account of {} without a ledger", a.user));
             }
-            *per_user.entry(a.user).or_default() += a.balance.units();
-            balances += a.balance.units();
+            let sub = per_user.entry(a.user).or_default();
+            *sub = sub.plus(a.balance)?;
+            balances = balances.plus(a.balance)?;
         }
-        let mut available: u128 = 0;
+        let mut available = Wide::ZERO;
         for (user, l) in &self.ledgers {
-            let sub = per_user.get(user).copied().unwrap_or(0);
-            if l.total.units() != l.available.units() + sub {
+            let sub = per_user.get(user).copied().unwrap_or_default();
+            if Wide::of(l.total) != sub.plus(l.available)? {
                 return Err(format!("ledger total mismatch for {user}"));
             }
-            available += l.available.units();
+            available = available.plus(l.available)?;
         }
         let t = &self.totals;
         let out = available
-            + balances
-            + t.escrowed.units()
-            + t.paid_to_providers.units()
-            + t.withdrawn.units();
-        if t.deposited.units() + t.stake_slashed.units() != out {
+            .plus_wide(balances)?
+            .plus(t.escrowed)?
+            .plus(t.paid_to_providers)?
+            .plus(t.withdrawn)?;
+        if Wide::of(t.deposited).plus(t.stake_slashed)? != out {
             return Err(format!(
-                "funds not conserved: deposited {} + slashed {} != {}",
+                "funds not conserved: deposited {} + slashed {} != {:?}",
                 t.deposited, t.stake_slashed, out
             ));
         }
-        let stakes: u128 = self.stakes.values().map(|s| s.units()).sum();
-        if t.stake_in.units() != stakes + t.stake_returned.units() + t.stake_slashed.units() {
+        let stakes = Wide::sum(self.stakes.values().copied())?;
+        if Wide::of(t.stake_in) != stakes.plus(t.stake_returned)?.plus(t.stake_slashed)? {
             return Err("stakes not conserved".into());
         }
-        let escrow: u128 = self.batches.values().map(|b| b.escrow.units()).sum();
-        if escrow != t.escrowed.units() {
+        let escrow = Wide::sum(self.batches.values().map(|b| b.escrow))?;
+        if escrow != Wide::of(t.escrowed) {
             return Err("escrow mismatch".into());
+        }
+        let mut open: BTreeMap<Address, u64> = BTreeMap::new();
+        for b in self.batches.values() {
+            if matches!(
+                b.state,
+                crate::batch::BatchState::Open | crate::batch::BatchState::AwaitingOpening
+            ) {
+                let n = open.entry(b.commitment.provider).or_default();
+                *n = n.saturating_add(1);
+            }
+        }
+        if open != self.open_batches {
+            return Err("open-batch count mismatch".into());
         }
         Ok(())
     }
@@ -614,6 +641,7 @@ impl Ledger {
                     Undo::Service(k, v) => restore(&mut self.services, k, v),
                     Undo::Stake(k, v) => restore(&mut self.stakes, k, v),
                     Undo::Batch(k, v) => restore(&mut self.batches, k, v),
+                    Undo::OpenBatches(k, v) => restore(&mut self.open_batches, k, v),
                 }
             }
             self.totals = saved_totals;
@@ -786,6 +814,39 @@ impl Ledger {
         j.undo.push(Undo::Batch(id, self.batches.insert(id, batch)));
     }
 
+    /// One more (`opened`) or one fewer open batch of `provider`, journaled.
+    pub(crate) fn count_open_batch(
+        &mut self,
+        j: &mut Journal,
+        provider: Address,
+        opened: bool,
+    ) -> Result<(), LedgerError> {
+        let old = self.open_batches.get(&provider).copied();
+        let n = old.unwrap_or(0);
+        let n = if opened {
+            n.checked_add(1)
+        } else {
+            n.checked_sub(1)
+        }
+        .ok_or(LedgerError::Overflow)?;
+        j.undo.push(Undo::OpenBatches(provider, old));
+        if n == 0 {
+            self.open_batches.remove(&provider);
+        } else {
+            self.open_batches.insert(provider, n);
+        }
+        Ok(())
+    }
+
+    /// Refuses a call that would change what an open batch of `provider` is judged by.
+    fn no_open_batches(&self, provider: Address) -> Result<(), LedgerError> {
+        let open = self.open_batches(&provider);
+        if open != 0 {
+            return Err(LedgerError::OpenBatches { provider, open });
+        }
+        Ok(())
+    }
+
     pub(crate) fn totals_mut(&mut self) -> &mut Totals {
         &mut self.totals
     }
@@ -882,6 +943,8 @@ impl Ledger {
                 if !self.services.contains_key(&sender) {
                     return Err(LedgerError::ServiceNotExist { provider: sender });
                 }
+                // The stake backs every open batch's penalty until the batch closes.
+                self.no_open_batches(sender)?;
                 j.undo
                     .push(Undo::Service(sender, self.services.remove(&sender)));
                 let stake = self.stake(&sender);
@@ -1213,6 +1276,12 @@ impl Ledger {
             self.totals.stake_in = self.totals.stake_in.checked_add(value)?;
         }
         check_info(&limits, &params.additional_info)?;
+        if let Some(old) = self.services.get(&provider)
+            && old.params.tee_signer != params.tee_signer
+        {
+            // An open batch's equivocation proofs name the signer of its receipts.
+            self.no_open_batches(provider)?;
+        }
         if let Ok(service) = self.service_mut(j, provider) {
             let old = &service.params;
             let critical = old.service_type != params.service_type
@@ -1352,6 +1421,43 @@ impl Ledger {
         self.totals.stake_slashed = self.totals.stake_slashed.checked_add(amount)?;
         self.credit(j, user, provider, amount)?;
         Ok(amount)
+    }
+}
+
+/// A sum of amounts that cannot overflow: `carries × 2¹²⁸ + low`, for the invariant checks
+/// (whose sides may exceed `u128` together even when every balance fits).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+struct Wide {
+    carries: u64,
+    low: u128,
+}
+
+impl Wide {
+    const ZERO: Wide = Wide { carries: 0, low: 0 };
+
+    fn of(a: Amount) -> Wide {
+        Wide {
+            carries: 0,
+            low: a.units(),
+        }
+    }
+
+    fn plus(self, a: Amount) -> Result<Wide, String> {
+        self.plus_wide(Wide::of(a))
+    }
+
+    fn plus_wide(self, w: Wide) -> Result<Wide, String> {
+        let (low, carry) = self.low.overflowing_add(w.low);
+        let carries = self
+            .carries
+            .checked_add(w.carries)
+            .and_then(|c| c.checked_add(u64::from(carry)))
+            .ok_or_else(|| "sum beyond 2^192".to_string())?;
+        Ok(Wide { carries, low })
+    }
+
+    fn sum(mut amounts: impl Iterator<Item = Amount>) -> Result<Wide, String> {
+        amounts.try_fold(Wide::ZERO, |acc, a| acc.plus(a))
     }
 }
 

@@ -72,6 +72,63 @@
 //! calldata — panics: each failure is a typed [`Error`] or [`LedgerError`]; signature failures
 //! are opaque. All money is [`zg_core::Amount`] with checked arithmetic. Secret keys are wiped
 //! on drop (k256 `SigningKey`).
+//!
+//! # Threat model
+//!
+//! Parties: the contract **owner** (trusted: acknowledges TEE signers, sets the lock time),
+//! the **chain** ([`protocol::LedgerNode`], trusted to run the rules; in production a
+//! consensus-backed node), **providers** and **users** (each may cheat the other), and
+//! **strangers** (any other peer). The transport authenticates peers: `from` of an
+//! [`zg_core::machine::Input::Message`] is who sent it. Nothing in a message body names its
+//! sender.
+//!
+//! **Who may send what, and what is checked first.**
+//!
+//! | message | accepted from | checked before any state is created or changed |
+//! |---|---|---|
+//! | [`protocol::Message::Tx`] | a peer the host bound to an address ([`protocol::LedgerNode::with_peer`]) | `call.sender` is that address, else `SenderNotAuthenticated`; then every contract rule, and a reverted call changes nothing |
+//! | [`protocol::Message::Query`] | anyone | nothing to check: public data, answered, nothing stored |
+//! | [`protocol::Message::Inference`] | anyone | the token's provider, ephemeral rule, `issued_at ≤ now`, expiry and user signature ([`session::SignedToken::verify_unbound`]), and the user's signature of this request ([`session::SignedToken::verify_request`]); then duplicate/replay filter and the bounds below |
+//! | [`protocol::Message::TxResult`], [`protocol::Message::AccountInfo`] | the configured chain node only (each broker) | for the provider: a user it already holds state for; for the user: its own account |
+//! | [`protocol::Message::Served`], [`protocol::Message::Refused`], [`protocol::Message::BatchOpening`] | the configured provider node only (user broker) | a receipt must carry the TEE signer's signature, else it is noise and dropped (never proof of over-charging) |
+//! | [`protocol::Message::OpeningRequest`] | anyone (provider broker) | answered only to the node the batch's user last sent a signed request from; for an unknown batch, at most one chain read per user per [`provider::ProviderConfig::view_ttl_ms`] |
+//!
+//! On the ledger, whatever a compressed batch is judged by later is fixed when it is committed:
+//! its TEE signer is snapshotted into [`batch::Batch::signer`], its prices are in the
+//! commitment, and while a provider has a batch open or awaiting an opening it can neither
+//! change its signer nor remove its service and take its stake back
+//! ([`LedgerError::OpenBatches`]). An opening can be demanded once.
+//!
+//! **Bounds, whatever peers send.**
+//!
+//! * Provider broker, per user: at most [`provider::SEEN_REQUESTS`] remembered request
+//!   hashes, [`provider::MAX_TOKEN_FLOORS`] replay floors, [`provider::MAX_PARKED`] requests
+//!   parked on an account read, [`provider::MAX_IN_FLIGHT`] requests at the model, one
+//!   outstanding chain read caused by its messages; unsettled receipts only for requests the user signed and its
+//!   on-chain balance covered at admission. Users: those with an account for this provider on
+//!   chain (each paid ≥ 1 token, [`ledger::Limits::min_first_transfer`]) or with something
+//!   still owed, plus at most [`provider::MAX_PROSPECTS`] users with a well-signed token whose
+//!   account is being read (forgotten when the chain shows none). Past a bound a request is
+//!   answered [`protocol::Refusal::Busy`] and nothing is stored.
+//! * User broker: its own requests, the receipts it accepted, the batches the chain lists
+//!   against its account, and at most 64 openings received ahead of the chain's view.
+//! * Ledger node: the ledger's own state (each ledger, account and service paid for by its
+//!   creator's deposit, transfer or stake, as on chain), the settled total per account, and
+//!   posted openings until one challenge window after their batch closes. A stranger's
+//!   transaction or query stores nothing.
+//! * Cost before rejection: at most two signature recoveries per `Inference`, one per
+//!   `Served`, one per settlement item or batch commitment, O(log N) per fraud proof.
+//!
+//! **Out of scope.** A compromised TEE key (it signs what it likes; only contradictions it
+//! signed are provable, see [`batch`] "What it does not prove", including requests billed that
+//! the user never made). A receipt signed under a signer the provider rotated before
+//! committing the batch that bills it (the owner must re-acknowledge the new signer, and a
+//! user broker stops at the rotation: [`user::StopReason::SignerChanged`]). The penalty of a
+//! voided batch is at most the stake left at that time: batches voided earlier take their
+//! share first. Denial of service: a stranger flood can fill the prospect slots (new users are
+//! refused `Busy` meanwhile) and costs the provider the signature checks above. Confidentiality
+//! of the transport (whoever sees a request sees its prompt size; a copied request is dropped
+//! as a duplicate or replay, and answers go only to the node that sent the request).
 #![forbid(unsafe_code)]
 #![cfg_attr(
     test,

@@ -1,11 +1,16 @@
 //! The sans-IO vocabulary of serving: one [`Serving`] protocol spoken by the ledger node, the
 //! provider broker and the user broker, so one simulator runs all three.
 //!
-//! Message flow: a user broker sends [`Message::Inference`] (with a signed session token) to a
-//! provider broker, which answers [`Message::Served`] (with a signed receipt) or
-//! [`Message::Refused`]. Both brokers talk to the chain — a [`LedgerNode`] — with
-//! [`Message::Tx`] (answered by [`Message::TxResult`]) and [`Message::Query`] (answered by
-//! [`Message::AccountInfo`]).
+//! Message flow: a user broker sends [`Message::Inference`] (with a signed session token and
+//! the user's signature of the request) to a provider broker, which answers
+//! [`Message::Served`] (with a signed receipt) or [`Message::Refused`] to the node that sent
+//! it. Both brokers talk to the chain — a [`LedgerNode`] — with [`Message::Tx`] (answered by
+//! [`Message::TxResult`]) and [`Message::Query`] (answered by [`Message::AccountInfo`]).
+//!
+//! Who may send what is the transport's authenticated peer, never a field of the message:
+//! the ledger node applies a transaction only from the peer bound to its sender, brokers take
+//! chain replies only from their configured chain node and the user broker takes receipts only
+//! from its provider's node (the crate docs' "Threat model" has the whole table).
 //!
 //! Compressed batches ([`crate::batch`]) add two messages: a provider sends each user the
 //! opening of a batch it committed against the user's account ([`Message::BatchOpening`]), and
@@ -22,7 +27,7 @@ use zg_core::{Amount, NodeId, Timestamp};
 use crate::batch::{
     Batch, BatchCommitment, BatchOutcome, BatchState, FraudKind, Receipt, SignedReceipt,
 };
-use crate::eth::{Address, U256};
+use crate::eth::{Address, EthSignature, U256};
 use crate::ledger::{Account, Call, Ledger, Op, Outcome, Service};
 use crate::session::{SignedToken, TokenError};
 use crate::settlement::SettlementStatus;
@@ -75,6 +80,7 @@ pub struct BatchInfo {
 
 /// Why a provider refused a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Refusal {
     /// The session token failed.
     Token(TokenError),
@@ -84,6 +90,9 @@ pub enum Refusal {
     InsufficientBalance,
     /// The fee does not fit the amount type.
     Overflow,
+    /// The provider holds as much for this user (or for users it cannot vouch for yet) as
+    /// its bounds allow (crate docs, "Threat model"); try again later.
+    Busy,
 }
 
 /// A message between machines.
@@ -99,6 +108,9 @@ pub enum Message {
         input_tokens: u64,
         /// Most output tokens the user will pay for.
         max_output_tokens: u64,
+        /// The user's signature of this request ([`SignedToken::sign_request`]): the token
+        /// alone is a bearer credential.
+        signature: EthSignature,
     },
     /// Provider → user: the answer and its signed receipt.
     Served {
@@ -437,11 +449,10 @@ pub enum Trigger {
 ///
 /// # Driving contract
 ///
-/// * Inputs: [`Message::Tx`] and [`Message::Query`] from any node, and [`Command::Ledger`]
-///   (calls the host applies itself, e.g. genesis or other contracts' transactions). Other
-///   inputs are ignored. A transaction's sender is the call's `sender` (`msg.sender`, which a
-///   real chain takes from the transaction's signature); the node it came from only gets the
-///   reply.
+/// * Inputs: [`Message::Tx`] from peers bound to an address, [`Message::Query`] from any
+///   node, and [`Command::Ledger`] (calls the host applies itself, e.g. genesis or other
+///   contracts' transactions). Other inputs are ignored. See **Senders** below for who may
+///   send a transaction.
 /// * Outputs, drained in order after every input: for each call applied, one
 ///   [`Event::Applied`] (reverted ones too, with their error) and, for a [`Message::Tx`], a
 ///   [`Message::TxResult`] with the sender's `id` to the node it came from; for a
@@ -463,7 +474,8 @@ pub enum Trigger {
 /// let (owner, provider, user) = (Address([0xee; 20]), Address([0x22; 20]), Address([0x11; 20]));
 /// let domain = Domain::new(U256::from(16601u64), Address([0xcc; 20]));
 /// let config = LedgerConfig { owner, domain, lock_time_secs: 7_200, limits: Limits::default() };
-/// let mut chain = LedgerNode::new(Ledger::new(config)?);
+/// let broker = NodeId(5); // a user's broker, authenticated by the transport as node 5
+/// let mut chain = LedgerNode::new(Ledger::new(config)?).with_peer(broker, user);
 /// let now = Timestamp::from_secs(1);
 ///
 /// // The host applies genesis calls itself.
@@ -472,8 +484,7 @@ pub enum Trigger {
 /// chain.handle(now, Input::Command(Command::Ledger(Box::new(service))))?;
 /// assert!(matches!(chain.drain_outputs()[..], [Output::Event(Event::Applied { result: Ok(_), .. })]));
 ///
-/// // A user's broker at node 5 sends transactions and reads its account.
-/// let broker = NodeId(5);
+/// // The user's broker sends transactions and reads its account.
 /// let txs = [
 ///     (1, Call::new(user, Op::DepositFund).with_value(Amount::new(3 * TOKEN))),
 ///     (2, Call::new(user, Op::TransferFund { provider, amount: Amount::new(2 * TOKEN) })),
@@ -504,9 +515,22 @@ pub enum Trigger {
 /// }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// **Senders.** A transaction's `call.sender` is `msg.sender`, which on a chain is proven by
+/// the transaction's signature. Here the transport authenticates the peer (`from`), so the
+/// node applies a [`Message::Tx`] only from a peer bound to an address
+/// ([`LedgerNode::with_peer`]) and only if `call.sender` is that address; any other is
+/// answered `Err(`[`LedgerError::SenderNotAuthenticated`]`)` and changes nothing. A
+/// [`Command::Ledger`] from the host is trusted as given. Queries are public and answered to
+/// anyone, creating no state.
+///
+/// Driving: feed messages and commands; drain outputs (sends and [`Event::Applied`]). It keeps
+/// no timers and persists nothing (the chain is its own storage).
 #[derive(Debug)]
 pub struct LedgerNode {
     ledger: Ledger,
+    /// The address each authenticated peer transacts as.
+    peers: BTreeMap<NodeId, Address>,
     charged: BTreeMap<(Address, Address), Amount>,
     /// Batch ids per (user, provider), with the time (seconds) each closed.
     batches: BTreeMap<(Address, Address), BTreeMap<u64, Option<u64>>>,
@@ -528,11 +552,24 @@ impl LedgerNode {
         }
         LedgerNode {
             ledger,
+            peers: BTreeMap::new(),
             charged: BTreeMap::new(),
             batches,
             posted: BTreeMap::new(),
             out: Outbox::new(),
         }
+    }
+
+    /// The same node, with transactions from peer `node` applied as `address` (a key the
+    /// host vouches the peer holds: the transport's authentication of `node`).
+    pub fn with_peer(mut self, node: NodeId, address: Address) -> LedgerNode {
+        self.bind_peer(node, address);
+        self
+    }
+
+    /// Binds (or rebinds) peer `node` to `address`; see [`LedgerNode::with_peer`].
+    pub fn bind_peer(&mut self, node: NodeId, address: Address) {
+        self.peers.insert(node, address);
     }
 
     /// The ledger.
@@ -642,7 +679,11 @@ impl Machine<Serving> for LedgerNode {
                 from,
                 message: Message::Tx { id, call },
             } => {
-                let result = self.apply(now, &call);
+                let result = if self.peers.get(&from) == Some(&call.sender) {
+                    self.apply(now, &call)
+                } else {
+                    Err(LedgerError::SenderNotAuthenticated)
+                };
                 self.out.send(from, Message::TxResult { id, result });
             }
             Input::Message {

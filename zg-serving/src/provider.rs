@@ -8,6 +8,14 @@
 //!   `balance − pendingRefund ≥ unsettled fees + inputTokens × inputPrice + outputPrice × 10⁶`
 //!   (the output reservation). The account is read from the chain when the cached view is older
 //!   than [`ProviderConfig::view_ttl_ms`].
+//! * **Before admission** (beyond the live broker; crate docs, "Threat model"): the token's
+//!   account-free checks and the user's signature of the request come first, so a stranger's
+//!   message creates nothing; a request seen before (its hash among the last
+//!   [`SEEN_REQUESTS`], or its id at or below its token's replay floor) is dropped; a new user
+//!   takes one of [`MAX_PROSPECTS`] slots until the chain shows its account, and is forgotten
+//!   if it has none; at most [`MAX_PARKED`] requests wait on a read and [`MAX_IN_FLIGHT`] at
+//!   the model per user. Past a bound the answer is [`Refusal::Busy`]. Chain replies count only
+//!   from [`ProviderConfig::chain`]; the answer goes to the node that sent the request.
 //! * **Billing**: `fee = inputTokens × inputPrice + outputTokens × outputPrice`; each served
 //!   request gets a receipt with the next `seq`, signed by the TEE key and persisted.
 //! * **Triggers**, evaluated every [`ProviderConfig::check_interval_ms`] over users with
@@ -68,7 +76,7 @@ use crate::batch::{
     BatchCommitment, BatchOp, BatchOutcome, BatchState, BatchTree, Receipt, SignedReceipt, fee,
 };
 use crate::eip712::{Domain, SignatureScheme, TeeSettlement};
-use crate::eth::{Address, SecretKey, U256};
+use crate::eth::{Address, EthSignature, SecretKey, U256};
 use crate::ledger::{Call, Op, Outcome};
 use crate::protocol::{
     AccountInfo, BatchInfo, Command, Event, Message, Record, Refusal, Request, Serving, Timer,
@@ -182,11 +190,18 @@ struct Customer {
     next_seq: u64,
     skip_until: Timestamp,
     parked: Vec<Pending>,
-    serving: BTreeMap<u64, (u64, H256)>,
+    /// Requests handed to the model: request id → (input tokens, request hash, the node that
+    /// sent it, which gets the answer).
+    serving: BTreeMap<u64, (u64, H256, NodeId)>,
     /// Hashes of the latest [`SEEN_REQUESTS`] requests, oldest first, so a request delivered
     /// twice is served (and billed) once.
     seen: BTreeSet<H256>,
-    seen_order: std::collections::VecDeque<H256>,
+    seen_order: std::collections::VecDeque<(H256, Option<Sighting>)>,
+    /// Per session token (keccak of its signature): the highest request id that has left
+    /// `seen`, and the token's expiry (ms, 0 = never). A request under that token with an id
+    /// at or below it is a replay (ids count up per token). At most [`MAX_TOKEN_FLOORS`],
+    /// pruned as tokens expire.
+    floors: BTreeMap<H256, (u64, u64)>,
     /// Live mode: the nonce every settlement for this user is signed under until the chain shows
     /// it consumed, and what the chain had charged the user before it. At most one transaction
     /// under one nonce can land, so a settlement whose result was lost is never paid twice.
@@ -194,21 +209,91 @@ struct Customer {
 }
 
 /// How many recent request hashes a customer's duplicate filter remembers.
-const SEEN_REQUESTS: usize = 4096;
+pub const SEEN_REQUESTS: usize = 4096;
+/// Session tokens per user whose replay floor is remembered (see "Threat model" in the crate
+/// docs); past it the floor of the token that expires first is dropped.
+pub const MAX_TOKEN_FLOORS: usize = 16;
+/// Requests of one user parked on an account read; more are refused [`Refusal::Busy`].
+pub const MAX_PARKED: usize = 64;
+/// Requests of one user handed to the model and not yet answered; more are refused
+/// [`Refusal::Busy`].
+pub const MAX_IN_FLIGHT: usize = 64;
+/// Users with a well-signed token whose account the broker has not yet seen on chain
+/// ("prospects"). A new user beyond this is refused [`Refusal::Busy`] until reads answer; a
+/// prospect the chain shows without an account is forgotten.
+pub const MAX_PROSPECTS: usize = 256;
+
+/// Which request of which token a seen hash was (for the replay floor once it is forgotten).
+#[derive(Clone, Copy, Debug)]
+struct Sighting {
+    token: H256,
+    id: u64,
+    expires_at_ms: u64,
+}
+
+impl Sighting {
+    fn of(p: &Pending) -> Sighting {
+        Sighting {
+            token: zg_core::keccak256(&p.token.signature.0),
+            id: p.request_id,
+            expires_at_ms: p.token.token.expires_at_ms,
+        }
+    }
+}
 
 impl Customer {
-    /// Records a request hash; `false` if it was already seen.
-    fn first_sight(&mut self, request_hash: H256) -> bool {
+    /// Records a request hash; `false` if it was already seen. A hash pushed out of the
+    /// filter raises its token's replay floor.
+    fn first_sight(&mut self, request_hash: H256, sighting: Option<Sighting>) -> bool {
         if !self.seen.insert(request_hash) {
             return false;
         }
-        self.seen_order.push_back(request_hash);
+        self.seen_order.push_back((request_hash, sighting));
         if self.seen_order.len() > SEEN_REQUESTS
-            && let Some(old) = self.seen_order.pop_front()
+            && let Some((old, sighting)) = self.seen_order.pop_front()
         {
             self.seen.remove(&old);
+            if let Some(s) = sighting {
+                let floor = self
+                    .floors
+                    .entry(s.token)
+                    .or_insert((s.id, s.expires_at_ms));
+                floor.0 = floor.0.max(s.id);
+            }
+            if self.floors.len() > MAX_TOKEN_FLOORS
+                && let Some(first) = self
+                    .floors
+                    .iter()
+                    .min_by_key(|(_, (_, exp))| if *exp == 0 { u64::MAX } else { *exp })
+                    .map(|(k, _)| *k)
+            {
+                self.floors.remove(&first);
+            }
         }
         true
+    }
+
+    /// Whether the request was seen before: its hash is in the filter, or its id is at or
+    /// below its token's replay floor. Floors of expired tokens are dropped first (a request
+    /// under an expired token fails the token check anyway).
+    fn seen_before(&mut self, now: Timestamp, request_hash: &H256, s: &Sighting) -> bool {
+        let now_ms = now.as_millis();
+        self.floors
+            .retain(|_, (_, exp)| *exp == 0 || *exp >= now_ms);
+        self.seen.contains(request_hash)
+            || self
+                .floors
+                .get(&s.token)
+                .is_some_and(|(floor, _)| s.id <= *floor)
+    }
+
+    /// Whether nothing but a cache is held for this user (no receipts, requests, pending
+    /// settlement): such an entry can be dropped without losing anything.
+    fn is_idle(&self) -> bool {
+        self.receipts.is_empty()
+            && self.parked.is_empty()
+            && self.serving.is_empty()
+            && self.pending.is_none()
     }
 
     fn unsettled(&self) -> Amount {
@@ -343,12 +428,14 @@ enum BatchTx {
 /// let provider_config = ProviderConfig::new(
 ///     provider, tee.clone(), chain, domain, SignatureScheme::Eip712, input_price, output_price, lock,
 /// );
+/// let user_address = user.address();
 /// let user_config = UserConfig {
 ///     key: user,
 ///     provider,
 ///     provider_node,
 ///     chain,
 ///     tee_signer: tee.address(),
+///     domain,
 ///     input_price,
 ///     output_price,
 ///     lock_time_secs: lock,
@@ -362,7 +449,12 @@ enum BatchTx {
 /// // output in order (records before what follows them) and restarts from the records.
 /// let mut sim: Simulation<Serving> = Simulation::new(SimConfig::default(), 3, move |id, now, records| {
 ///     let node: Box<dyn Machine<Serving>> = match id.0 {
-///         0 => Box::new(LedgerNode::new(ledger.clone())),
+///         // The chain applies each broker's transactions only under its own address.
+///         0 => Box::new(
+///             LedgerNode::new(ledger.clone())
+///                 .with_peer(provider_node, provider)
+///                 .with_peer(user_node, user_address),
+///         ),
 ///         1 => Box::new(ProviderBroker::restore(provider_config.clone(), now, records)),
 ///         _ => Box::new(UserBroker::restore(user_config.clone(), now, records)),
 ///     };
@@ -400,6 +492,9 @@ enum BatchTx {
 pub struct ProviderBroker {
     cfg: ProviderConfig,
     customers: BTreeMap<Address, Customer>,
+    /// Customers created for a well-signed token and not yet seen with an account on chain
+    /// (at most [`MAX_PROSPECTS`]).
+    prospects: BTreeSet<Address>,
     nonce: U256,
     next_tx: u64,
     round: Round,
@@ -420,6 +515,7 @@ impl ProviderBroker {
         let mut b = ProviderBroker {
             cfg,
             customers: BTreeMap::new(),
+            prospects: BTreeSet::new(),
             nonce: U256::ZERO,
             next_tx: 0,
             round: Round::Idle,
@@ -438,7 +534,7 @@ impl ProviderBroker {
                     let c = b.customers.entry(*user).or_default();
                     c.node = *node;
                     c.next_seq = c.next_seq.max(receipt.seq);
-                    c.first_sight(receipt.request_hash);
+                    c.first_sight(receipt.request_hash, None);
                     c.receipts.push(*receipt);
                 }
                 Record::Settled { user, through_seq } => {
@@ -496,6 +592,12 @@ impl ProviderBroker {
             .unwrap_or_default()
     }
 
+    /// How many users the broker holds state for (customers with an account or unsettled
+    /// receipts, plus at most [`MAX_PROSPECTS`] whose account is being read).
+    pub fn customers(&self) -> usize {
+        self.customers.len()
+    }
+
     /// Unsettled receipts of all users.
     pub fn unsettled_receipts(&self) -> usize {
         self.customers.values().map(|c| c.receipts.len()).sum()
@@ -533,7 +635,9 @@ impl ProviderBroker {
     }
 
     fn query(&mut self, user: Address) {
-        let c = self.customers.entry(user).or_default();
+        let Some(c) = self.customers.get_mut(&user) else {
+            return;
+        };
         if !c.querying {
             c.querying = true;
             self.out.send(
@@ -587,20 +691,18 @@ impl ProviderBroker {
             }
         };
         if let Some(reason) = refusal {
-            self.out.send(
-                p.node,
-                Message::Refused {
-                    request_id: p.request_id,
-                    reason,
-                },
-            );
-            self.out.event(Event::Refused { user, reason });
+            self.refuse(user, p.node, p.request_id, reason);
             return;
         }
+        if c.serving.len() >= MAX_IN_FLIGHT {
+            self.refuse(user, p.node, p.request_id, Refusal::Busy);
+            return;
+        }
+        // The request is the user's own (signed by its key): its node is where the user is.
         c.node = p.node;
         let request_hash = p.token.request_hash(p.request_id, p.input_tokens);
         c.serving
-            .insert(p.request_id, (p.input_tokens, request_hash));
+            .insert(p.request_id, (p.input_tokens, request_hash, p.node));
         self.out.request(Request::Serve {
             user,
             request_id: p.request_id,
@@ -615,7 +717,7 @@ impl ProviderBroker {
             .customers
             .get_mut(&user)
             .ok_or(Error::Decode("unknown user"))?;
-        let (input_tokens, request_hash) = *c
+        let (input_tokens, request_hash, asked_from) = *c
             .serving
             .get(&request_id)
             .ok_or(Error::Decode("unknown request"))?;
@@ -627,7 +729,13 @@ impl ProviderBroker {
             output_tokens,
             fee,
         };
-        let signed = SignedReceipt::sign(&self.cfg.tee_key, receipt)?;
+        let signed = SignedReceipt::sign(
+            &self.cfg.tee_key,
+            &self.cfg.domain,
+            &self.cfg.provider,
+            &user,
+            receipt,
+        )?;
         c.serving.remove(&request_id);
         c.next_seq += 1;
         c.receipts.push(receipt);
@@ -638,7 +746,7 @@ impl ProviderBroker {
             receipt,
         });
         self.out.send(
-            node,
+            asked_from,
             Message::Served {
                 request_id,
                 delivered_output_tokens: output_tokens,
@@ -647,6 +755,107 @@ impl ProviderBroker {
         );
         self.out.event(Event::Served { user, receipt });
         Ok(())
+    }
+
+    fn refuse(&mut self, user: Address, node: NodeId, request_id: u64, reason: Refusal) {
+        self.out.send(node, Message::Refused { request_id, reason });
+        self.out.event(Event::Refused { user, reason });
+    }
+
+    /// A request from `p.node`. Nothing is created until the token passes its account-free
+    /// checks and the request carries the token user's signature; a new user then takes one
+    /// of [`MAX_PROSPECTS`] slots until its account is read.
+    fn on_inference(&mut self, now: Timestamp, p: Pending, signature: &EthSignature) {
+        let claimed = p.token.token.user;
+        if let Err(e) = p.token.verify_unbound(&self.cfg.provider, now) {
+            self.refuse(claimed, p.node, p.request_id, Refusal::Token(e));
+            return;
+        }
+        if !p
+            .token
+            .verify_request(p.request_id, p.input_tokens, p.max_output_tokens, signature)
+        {
+            // Not the user's request (a copied token): noise, answered with nothing.
+            return;
+        }
+        let user = claimed;
+        if !self.customers.contains_key(&user) {
+            if self.prospects.len() >= MAX_PROSPECTS {
+                self.refuse(user, p.node, p.request_id, Refusal::Busy);
+                return;
+            }
+            self.prospects.insert(user);
+            self.customers.insert(user, Customer::default());
+        }
+        let request_hash = p.token.request_hash(p.request_id, p.input_tokens);
+        let view_ttl = u128::from(self.cfg.view_ttl_ms);
+        let Some(c) = self.customers.get_mut(&user) else {
+            return;
+        };
+        let sighting = Sighting::of(&p);
+        if c.seen_before(now, &request_hash, &sighting) {
+            // A duplicate delivery (the first copy is, or was, served) or a replay.
+            return;
+        }
+        let fresh = c.info.is_some() && now.saturating_since(c.viewed_at).as_millis() <= view_ttl;
+        if !fresh && c.parked.len() >= MAX_PARKED {
+            self.refuse(user, p.node, p.request_id, Refusal::Busy);
+            return;
+        }
+        c.first_sight(request_hash, Some(sighting));
+        if fresh {
+            self.admit(now, p);
+            return;
+        }
+        c.parked.push(p);
+        // A read unanswered for longer than a view lives counts as lost.
+        if c.querying && now.saturating_since(c.queried_at).as_millis() > view_ttl {
+            c.querying = false;
+        }
+        if !c.querying {
+            c.queried_at = now;
+        }
+        self.query(user);
+    }
+
+    /// The chain's view of `user`'s account (only from the configured chain node, only for a
+    /// user this broker holds state for).
+    fn on_account_info(&mut self, now: Timestamp, mut info: AccountInfo) {
+        let user = info.user;
+        if info.provider != self.cfg.provider {
+            return;
+        }
+        let batches = std::mem::take(&mut info.batches);
+        let has_account = info.account.is_some();
+        let Some(c) = self.customers.get_mut(&user) else {
+            return;
+        };
+        c.querying = false;
+        c.viewed_at = now;
+        c.info = Some(info);
+        let parked = std::mem::take(&mut c.parked);
+        if has_account {
+            self.prospects.remove(&user);
+        }
+        if self.cfg.settlement == SettlementMode::Live {
+            self.resolve_pending(user);
+        }
+        for p in parked {
+            self.admit(now, p);
+        }
+        self.watch(now, user, &batches);
+        let owns_batch = self.batches.values().any(|b| b.user == user);
+        if !has_account && !owns_batch && self.customers.get(&user).is_some_and(Customer::is_idle) {
+            // No account and nothing owed: forget the user (a prospect, or an account closed).
+            self.customers.remove(&user);
+            self.prospects.remove(&user);
+        }
+        if let Round::Syncing(waiting) = &mut self.round {
+            waiting.remove(&user);
+            if waiting.is_empty() {
+                self.synced(now);
+            }
+        }
     }
 
     /// Which trigger fires now, if any.
@@ -1198,6 +1407,20 @@ impl ProviderBroker {
         }
     }
 
+    /// Reads `user`'s account unless a read sent less than a view's lifetime ago is still
+    /// outstanding (a peer's messages cost at most one chain read per view).
+    fn read_again(&mut self, now: Timestamp, user: Address) {
+        let ttl = u128::from(self.cfg.view_ttl_ms);
+        let Some(c) = self.customers.get_mut(&user) else {
+            return;
+        };
+        if c.querying && now.saturating_since(c.queried_at).as_millis() <= ttl {
+            return;
+        }
+        c.queried_at = now;
+        self.refresh(user);
+    }
+
     /// Reads `user`'s account again even if a read is outstanding (it may have been lost).
     fn refresh(&mut self, user: Address) {
         if let Some(c) = self.customers.get_mut(&user) {
@@ -1247,15 +1470,9 @@ impl Machine<Serving> for ProviderBroker {
                         token,
                         input_tokens,
                         max_output_tokens,
+                        signature,
                     },
             } => {
-                let user = token.token.user;
-                let request_hash = token.request_hash(request_id, input_tokens);
-                let c = self.customers.entry(user).or_default();
-                if !c.first_sight(request_hash) {
-                    // A duplicate delivery: the first copy is (being) served.
-                    return Ok(());
-                }
                 let pending = Pending {
                     node: from,
                     request_id,
@@ -1263,57 +1480,16 @@ impl Machine<Serving> for ProviderBroker {
                     input_tokens,
                     max_output_tokens,
                 };
-                let c = self.customers.entry(user).or_default();
-                let fresh = c.info.is_some()
-                    && now.saturating_since(c.viewed_at).as_millis()
-                        <= u128::from(self.cfg.view_ttl_ms);
-                if fresh {
-                    self.admit(now, pending);
-                } else {
-                    c.parked.push(pending);
-                    // A read unanswered for longer than a view lives counts as lost.
-                    if c.querying
-                        && now.saturating_since(c.queried_at).as_millis()
-                            > u128::from(self.cfg.view_ttl_ms)
-                    {
-                        c.querying = false;
-                    }
-                    if !c.querying {
-                        c.queried_at = now;
-                    }
-                    self.query(user);
-                }
+                self.on_inference(now, pending, &signature);
             }
             Input::Message {
+                from,
                 message: Message::AccountInfo(info),
-                ..
-            } => {
-                let mut info = *info;
-                let user = info.user;
-                let batches = std::mem::take(&mut info.batches);
-                let c = self.customers.entry(user).or_default();
-                c.querying = false;
-                c.viewed_at = now;
-                c.info = Some(info);
-                let parked = std::mem::take(&mut c.parked);
-                if self.cfg.settlement == SettlementMode::Live {
-                    self.resolve_pending(user);
-                }
-                for p in parked {
-                    self.admit(now, p);
-                }
-                self.watch(now, user, &batches);
-                if let Round::Syncing(waiting) = &mut self.round {
-                    waiting.remove(&user);
-                    if waiting.is_empty() {
-                        self.synced(now);
-                    }
-                }
-            }
+            } if from == self.cfg.chain => self.on_account_info(now, *info),
             Input::Message {
+                from,
                 message: Message::TxResult { id, result },
-                ..
-            } => {
+            } if from == self.cfg.chain => {
                 if let Some(tx) = self.batch_txs.remove(&id) {
                     self.batch_tx_result(tx, result);
                     return Ok(());
@@ -1352,7 +1528,7 @@ impl Machine<Serving> for ProviderBroker {
                         .map(|(u, _)| *u)
                         .collect();
                     for u in asking {
-                        self.refresh(u);
+                        self.read_again(now, u);
                     }
                 }
             }

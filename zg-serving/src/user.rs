@@ -16,7 +16,13 @@
 //!   `processRefund` + `requestRefundAll`); after the lock time it retrieves again, which
 //!   releases the refund to the ledger.
 //! * **When to refund** otherwise: on [`Command::RetrieveFunds`], or after
-//!   [`UserConfig::idle_refund_ms`] without requests.
+//!   [`UserConfig::idle_refund_ms`] without requests, or when the chain shows the service
+//!   under another TEE signer than [`UserConfig::tee_signer`] (its receipts can no longer be
+//!   checked: [`StopReason::SignerChanged`]).
+//! * **Whom it believes**: receipts and refusals only from [`UserConfig::provider_node`],
+//!   account views and transaction results only from [`UserConfig::chain`] (and views only of
+//!   its own account). A receipt that is not the TEE signer's signature is noise: dropped, the
+//!   request still waiting for its answer — it proves nothing against the provider.
 //!
 //! # Compressed batches
 //!
@@ -52,6 +58,7 @@ use zg_core::{Amount, H256, NodeId, Timestamp};
 use crate::batch::{
     Batch, BatchOp, BatchOutcome, BatchState, Finding, Receipt, SignedReceipt, audit, fee,
 };
+use crate::eip712::Domain;
 use crate::eth::{Address, SecretKey};
 use crate::ledger::{Call, Op, Outcome};
 use crate::protocol::{AccountInfo, Command, Event, Message, Record, Serving, Timer};
@@ -71,6 +78,8 @@ pub struct UserConfig {
     pub chain: NodeId,
     /// The provider's TEE signer (from its service).
     pub tee_signer: Address,
+    /// The serving contract's EIP-712 domain (receipts are signed under it).
+    pub domain: Domain,
     /// The service's input price.
     pub input_price: Amount,
     /// The service's output price.
@@ -89,9 +98,13 @@ pub struct UserConfig {
 
 /// Why the broker stopped using the provider.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum StopReason {
     /// A receipt or the settled total exceeded what was received.
     OverCharged,
+    /// The chain shows the service with another TEE signer than the one configured (or no
+    /// service): the broker can no longer check receipts, so it leaves with its funds.
+    SignerChanged,
     /// Funds were retrieved on request or idleness.
     Retrieved,
 }
@@ -185,12 +198,14 @@ const MAX_OFFERED: usize = 64;
 /// # let provider_config = ProviderConfig::new(
 /// #     provider, tee.clone(), chain, domain, SignatureScheme::Eip712, input_price, output_price, lock);
 /// // A chain, a provider and this user, set up as in `ProviderBroker`'s example.
+/// let user_address = user.address();
 /// let user_config = UserConfig {
 ///     key: user,
 ///     provider,
 ///     provider_node,
 ///     chain,
 ///     tee_signer: tee.address(),
+///     domain,
 ///     input_price,
 ///     output_price,
 ///     lock_time_secs: lock,
@@ -201,7 +216,12 @@ const MAX_OFFERED: usize = 64;
 /// };
 /// let mut sim: Simulation<Serving> = Simulation::new(SimConfig::default(), 3, move |id, now, records| {
 ///     let node: Box<dyn Machine<Serving>> = match id.0 {
-///         0 => Box::new(LedgerNode::new(ledger.clone())),
+///         // The chain applies each broker's transactions only under its own address.
+///         0 => Box::new(
+///             LedgerNode::new(ledger.clone())
+///                 .with_peer(provider_node, provider)
+///                 .with_peer(user_node, user_address),
+///         ),
 ///         1 => Box::new(ProviderBroker::restore(provider_config.clone(), now, records)),
 ///         _ => Box::new(UserBroker::restore(user_config.clone(), now, records)),
 ///     };
@@ -422,6 +442,12 @@ impl UserBroker {
         delivered: u64,
         receipt: SignedReceipt,
     ) {
+        // A receipt that is not the provider's TEE signature proves nothing against the
+        // provider: noise, dropped, and the request still waits for its real answer.
+        let me = self.cfg.key.address();
+        if receipt.signer(&self.cfg.domain, &self.cfg.provider, &me) != Some(self.cfg.tee_signer) {
+            return;
+        }
         let Some(Ask {
             input_tokens: input,
             max_output_tokens: max_out,
@@ -438,8 +464,7 @@ impl UserBroker {
         )
         .unwrap_or(Amount::MAX);
         let r = receipt.receipt;
-        let honest = receipt.signer() == Some(self.cfg.tee_signer)
-            && r.input_tokens == input
+        let honest = r.input_tokens == input
             && r.output_tokens == delivered
             && delivered <= max_out
             && r.fee == fair;
@@ -555,6 +580,7 @@ impl UserBroker {
                 }
                 if let (Some(opening), None) = (&w.opening, &w.finding) {
                     let finding = audit(
+                        &self.cfg.domain,
                         &w.batch.commitment,
                         &self.cfg.tee_signer,
                         opening,
@@ -743,6 +769,12 @@ impl Machine<Serving> for UserBroker {
                 }
                 let token = self.token(now)?;
                 let request_id = self.next_request;
+                let signature = token.sign_request(
+                    &self.cfg.key,
+                    request_id,
+                    input_tokens,
+                    max_output_tokens,
+                )?;
                 self.next_request += 1;
                 self.last_ask = now;
                 self.asks.insert(
@@ -760,32 +792,44 @@ impl Machine<Serving> for UserBroker {
                         token,
                         input_tokens,
                         max_output_tokens,
+                        signature,
                     },
                 );
             }
             Input::Command(Command::RetrieveFunds) => self.stop(now, StopReason::Retrieved),
+            // Receipts and refusals only from the provider's node, chain replies only from the
+            // chain node: anything else is dropped unread.
             Input::Message {
+                from,
                 message:
                     Message::Served {
                         request_id,
                         delivered_output_tokens,
                         receipt,
                     },
-                ..
-            } => self.check_receipt(now, request_id, delivered_output_tokens, receipt),
+            } if from == self.cfg.provider_node => {
+                self.check_receipt(now, request_id, delivered_output_tokens, receipt)
+            }
             Input::Message {
+                from,
                 message: Message::Refused { request_id, reason },
-                ..
-            } => {
+            } if from == self.cfg.provider_node => {
                 self.asks.remove(&request_id);
                 self.out.event(Event::AskRefused { reason });
             }
             Input::Message {
+                from,
                 message: Message::AccountInfo(info),
-                ..
-            } => {
+            } if from == self.cfg.chain
+                && info.user == self.cfg.key.address()
+                && info.provider == self.cfg.provider =>
+            {
                 if let Some(a) = &info.account {
                     self.generation = a.generation;
+                }
+                let signer = info.service.as_ref().map(|s| s.params.tee_signer);
+                if signer != Some(self.cfg.tee_signer) {
+                    self.stop(now, StopReason::SignerChanged);
                 }
                 self.batches_seen(now, &info);
                 if info.charged > self.live_bound() && self.stopped != Some(StopReason::OverCharged)
@@ -802,21 +846,21 @@ impl Machine<Serving> for UserBroker {
                 message: Message::BatchOpening { id, receipts, .. },
             } if from == self.cfg.provider_node => self.opening_offered(now, id, receipts),
             Input::Message {
+                from,
                 message: Message::TxResult { id, result },
-                ..
-            } if self.batch_txs.contains_key(&id) => {
+            } if from == self.cfg.chain && self.batch_txs.contains_key(&id) => {
                 if let Some(tx) = self.batch_txs.remove(&id) {
                     self.batch_tx_result(now, tx, result);
                 }
             }
             Input::Message {
+                from,
                 message:
                     Message::TxResult {
                         result: Ok(Outcome::Retrieved { amount }),
                         ..
                     },
-                ..
-            } if !amount.is_zero() => {
+            } if from == self.cfg.chain && !amount.is_zero() => {
                 self.refunded = self.refunded.checked_add(amount).unwrap_or(Amount::MAX);
                 self.out.event(Event::RefundReceived { amount });
             }

@@ -401,7 +401,12 @@ fn audit_case(n: u64, k: usize, how: Tamper) -> Result<(), TestCaseError> {
     let honest = receipts(1, n);
     let signed: BTreeMap<u64, SignedReceipt> = honest
         .iter()
-        .map(|r| (r.seq, SignedReceipt::sign(&tee, *r).unwrap()))
+        .map(|r| {
+            (
+                r.seq,
+                SignedReceipt::sign(&tee, &domain, &PROVIDER, &USER, *r).unwrap(),
+            )
+        })
         .collect();
     let mut rs = honest.clone();
     match how {
@@ -437,11 +442,11 @@ fn audit_case(n: u64, k: usize, how: Tamper) -> Result<(), TestCaseError> {
     let mut foreign = rs.clone();
     foreign[k].request_hash.0[0] ^= 1;
     prop_assert_eq!(
-        audit(&c, &tee.address(), &foreign, &signed),
+        audit(&domain, &c, &tee.address(), &foreign, &signed),
         Finding::NotAnOpening
     );
 
-    let finding = audit(&c, &tee.address(), &rs, &signed);
+    let finding = audit(&domain, &c, &tee.address(), &rs, &signed);
     let expected: Option<fn(&FraudKind) -> bool> = match how {
         Tamper::Honest | Tamper::Duplicate if n == 1 => None,
         Tamper::Honest => None,
@@ -512,27 +517,345 @@ fn audit_case(n: u64, k: usize, how: Tamper) -> Result<(), TestCaseError> {
 
 #[test]
 fn a_signed_receipt_from_another_key_proves_nothing() {
-    let (_, tee, _) = setup();
+    let (_, tee, domain) = setup();
     let mut rs = receipts(1, 4);
     let mut signed: BTreeMap<u64, SignedReceipt> = rs
         .iter()
-        .map(|r| (r.seq, SignedReceipt::sign(&tee, *r).unwrap()))
+        .map(|r| {
+            (
+                r.seq,
+                SignedReceipt::sign(&tee, &domain, &PROVIDER, &USER, *r).unwrap(),
+            )
+        })
         .collect();
     // The user's copy of receipt 2 is signed by someone else: no equivocation proof, and the
     // leaf counts as one the user holds no receipt for.
     let mallory = SecretKey::from_seed(b"mallory");
     rs[1].output_tokens += 1;
     rs[1].fee = fee(rs[1].input_tokens, rs[1].output_tokens, PIN, POUT).unwrap();
-    signed.insert(2, SignedReceipt::sign(&mallory, receipts(1, 4)[1]).unwrap());
+    signed.insert(
+        2,
+        SignedReceipt::sign(&mallory, &domain, &PROVIDER, &USER, receipts(1, 4)[1]).unwrap(),
+    );
     let tree = BatchTree::build(rs.clone()).unwrap();
     let c = tree.commitment(PROVIDER, USER, PIN, POUT, U256::from(1u64));
     assert_eq!(
-        audit(&c, &tee.address(), &rs, &signed),
+        audit(&domain, &c, &tee.address(), &rs, &signed),
         Finding::Consistent { unmatched: vec![1] }
     );
     // An empty opening is no opening.
     assert_eq!(
-        audit(&c, &tee.address(), &[], &signed),
+        audit(&domain, &c, &tee.address(), &[], &signed),
         Finding::NotAnOpening
     );
+}
+
+// ----- attacks: a provider that moves what a challenge reads after it commits ---------------
+
+/// An equivocating batch: receipt 3 bills 100 more output tokens than the receipt signed at
+/// serving time (fee consistent), committed at t = 10. Returns the tree and the proof.
+fn equivocating_batch(l: &mut Ledger, tee: &SecretKey, domain: &Domain) -> (BatchTree, FraudProof) {
+    let honest = receipts(1, 8);
+    let signed = SignedReceipt::sign(tee, domain, &PROVIDER, &USER, honest[3]).unwrap();
+    let mut rs = honest.clone();
+    rs[3].output_tokens += 100;
+    rs[3].fee = fee(rs[3].input_tokens, rs[3].output_tokens, PIN, POUT).unwrap();
+    let tree = BatchTree::build(rs.clone()).unwrap();
+    commit(l, tee, domain, &tree, 1, 10).unwrap();
+    let proof = FraudProof {
+        index: 3,
+        receipt: rs[3],
+        proof: tree.proof(3).unwrap(),
+        kind: FraudKind::Equivocation(signed),
+    };
+    (tree, proof)
+}
+
+fn rotate_signer(l: &mut Ledger, now: u64, signer: Address) -> Result<Outcome, LedgerError> {
+    let mut params = l.service(&PROVIDER).unwrap().params.clone();
+    params.tee_signer = signer;
+    l.apply(
+        Timestamp::from_secs(now),
+        &Call::new(PROVIDER, Op::AddOrUpdateService { params }),
+    )
+}
+
+#[test]
+fn signer_rotation_after_an_inflated_commit_escapes_the_equivocation_proof() {
+    let (mut l, tee, domain) = setup();
+    let (tree, proof) = equivocating_batch(&mut l, &tee, &domain);
+    // The provider rotates its TEE signer (and the owner re-acknowledges the new one) so that
+    // the user's receipt, signed by the old key, no longer matches "the" signer.
+    let rotated = rotate_signer(&mut l, 20, SecretKey::from_seed(b"new tee").address());
+    assert!(
+        matches!(rotated, Err(LedgerError::OpenBatches { open: 1, .. })),
+        "signer changed under an open batch: {rotated:?}"
+    );
+    let _ = l.apply(
+        Timestamp::from_secs(21),
+        &Call::new(
+            OWNER,
+            Op::AcknowledgeTeeSignerByOwner { provider: PROVIDER },
+        ),
+    );
+    // The proof judged against the signer snapshotted at commit still voids the batch.
+    assert_eq!(
+        l.batch(0).unwrap().signer,
+        tee.address(),
+        "signer snapshotted at commit"
+    );
+    let r = batch(&mut l, USER, 30, BatchOp::Challenge { id: 0, proof }).unwrap();
+    assert_eq!(
+        r,
+        Outcome::Batch(BatchOutcome::Voided {
+            id: 0,
+            slashed: tree.root().sum
+        })
+    );
+    l.check_invariants().unwrap();
+    // Once nothing is open, the provider may rotate again.
+    rotate_signer(&mut l, 40, SecretKey::from_seed(b"new tee").address()).unwrap();
+}
+
+#[test]
+fn remove_service_during_an_open_batch_escapes_the_slash() {
+    let (mut l, tee, domain) = setup();
+    let (tree, proof) = equivocating_batch(&mut l, &tee, &domain);
+    let removed = l.apply(
+        Timestamp::from_secs(20),
+        &Call::new(PROVIDER, Op::RemoveService),
+    );
+    assert!(
+        matches!(removed, Err(LedgerError::OpenBatches { open: 1, .. })),
+        "stake returned under an open batch: {removed:?}"
+    );
+    assert_eq!(l.stake(&PROVIDER).units(), 100 * TOKEN);
+    let r = batch(&mut l, USER, 30, BatchOp::Challenge { id: 0, proof }).unwrap();
+    assert_eq!(
+        r,
+        Outcome::Batch(BatchOutcome::Voided {
+            id: 0,
+            slashed: tree.root().sum
+        })
+    );
+    l.check_invariants().unwrap();
+}
+
+#[test]
+fn remove_service_while_an_opening_is_owed_escapes_the_slash() {
+    let (mut l, tee, domain) = setup();
+    let (tree, _) = equivocating_batch(&mut l, &tee, &domain);
+    batch(&mut l, USER, 20, BatchOp::ChallengeWithheld { id: 0 }).unwrap();
+    assert!(
+        l.apply(
+            Timestamp::from_secs(30),
+            &Call::new(PROVIDER, Op::RemoveService)
+        )
+        .is_err(),
+        "stake returned while an opening is owed"
+    );
+    // The opening never comes: the batch is voided with the full penalty.
+    let r = batch(&mut l, USER, 20 + 13 * 3600, BatchOp::Finalize { id: 0 }).unwrap();
+    assert_eq!(
+        r,
+        Outcome::Batch(BatchOutcome::Voided {
+            id: 0,
+            slashed: tree.root().sum
+        })
+    );
+    // Closed: the stake (less the slash) can leave now.
+    let left = l.stake(&PROVIDER);
+    assert_eq!(
+        l.apply(
+            Timestamp::from_secs(20 + 13 * 3600),
+            &Call::new(PROVIDER, Op::RemoveService)
+        ),
+        Ok(Outcome::Paid { amount: left })
+    );
+    l.check_invariants().unwrap();
+}
+
+#[test]
+fn a_proof_with_more_than_64_siblings_does_not_panic() {
+    let leaf = receipts(1, 1)[0].node();
+    for len in [64usize, 65, 100, 200] {
+        let proof = zg_serving::batch::SumProof {
+            siblings: vec![zg_serving::batch::Node::EMPTY; len],
+        };
+        let root = proof.root(&leaf, u64::MAX);
+        assert_eq!(root.is_some(), len == 64, "{len} siblings");
+    }
+}
+
+#[test]
+fn invariants_hold_when_deposits_and_slashes_together_exceed_u128() {
+    // A whale's deposit near u128::MAX, then a slash of 1,000 tokens of stake: deposited +
+    // slashed no longer fits a u128 although every balance does.
+    let tee = SecretKey::from_seed(b"tee");
+    let domain = Domain::new(U256::from(16601u64), Address([0xcc; 20]));
+    let mut l = Ledger::new(LedgerConfig {
+        owner: OWNER,
+        domain,
+        lock_time_secs: 3600,
+        limits: Limits::default(),
+    })
+    .unwrap();
+    let t = Timestamp::ZERO;
+    let params = ServiceParams {
+        input_price: PIN,
+        output_price: POUT,
+        tee_signer: tee.address(),
+        ..ServiceParams::default()
+    };
+    let calls = [
+        Call::new(PROVIDER, Op::AddOrUpdateService { params })
+            .with_value(Amount::new(1000 * TOKEN)),
+        Call::new(
+            OWNER,
+            Op::AcknowledgeTeeSignerByOwner { provider: PROVIDER },
+        ),
+        Call::new(Address([0x33; 20]), Op::DepositFund)
+            .with_value(Amount::new(u128::MAX - 500 * TOKEN)),
+        Call::new(USER, Op::DepositFund).with_value(Amount::new(10 * TOKEN)),
+        Call::new(
+            USER,
+            Op::TransferFund {
+                provider: PROVIDER,
+                amount: Amount::new(5 * TOKEN),
+            },
+        ),
+    ];
+    for call in &calls {
+        l.apply(t, call).unwrap();
+    }
+    let tree = BatchTree::build(receipts(1, 4)).unwrap();
+    let c = BatchCommitment {
+        total_fee: Amount::new(1000 * TOKEN),
+        ..tree.commitment(PROVIDER, USER, PIN, POUT, U256::from(1u64))
+    };
+    commit_raw(&mut l, &tee, &domain, c, 10).unwrap();
+    let proof = FraudProof {
+        index: 0,
+        receipt: tree.receipts()[0],
+        proof: tree.proof(0).unwrap(),
+        kind: FraudKind::TotalMismatch,
+    };
+    let r = batch(&mut l, USER, 20, BatchOp::Challenge { id: 0, proof }).unwrap();
+    assert!(matches!(r, Outcome::Batch(BatchOutcome::Voided { .. })));
+    assert_eq!(l.totals().stake_slashed, Amount::new(1000 * TOKEN));
+    l.check_invariants().unwrap();
+}
+
+#[test]
+fn a_user_demanding_the_opening_again_and_again_blocks_payment_forever() {
+    let (mut l, tee, domain) = setup();
+    let rs = receipts(1, 5);
+    let tree = BatchTree::build(rs.clone()).unwrap();
+    commit(&mut l, &tee, &domain, &tree, 1, 10).unwrap();
+    // The user demands, the provider posts the true opening (the receipts are now public on
+    // chain), and the user demands again before each window ends.
+    let mut now = 20;
+    for round in 0..5 {
+        let demanded = batch(&mut l, USER, now, BatchOp::ChallengeWithheld { id: 0 });
+        if round > 0 {
+            assert!(
+                matches!(demanded, Err(LedgerError::BatchState { .. })),
+                "demand {round} after the opening was posted: {demanded:?}"
+            );
+            break;
+        }
+        demanded.unwrap();
+        let posted = batch(
+            &mut l,
+            PROVIDER,
+            now + 10,
+            BatchOp::PostOpening {
+                id: 0,
+                receipts: rs.clone(),
+            },
+        )
+        .unwrap();
+        assert!(matches!(
+            posted,
+            Outcome::Batch(BatchOutcome::Opened { .. })
+        ));
+        now += 24 * 3600 - 100;
+    }
+    // The honest provider is paid once the reopened window ends.
+    let paid = batch(
+        &mut l,
+        PROVIDER,
+        30 + 24 * 3600,
+        BatchOp::Finalize { id: 0 },
+    )
+    .unwrap();
+    assert_eq!(
+        paid,
+        Outcome::Batch(BatchOutcome::Finalized {
+            id: 0,
+            paid: tree.root().sum
+        })
+    );
+    l.check_invariants().unwrap();
+}
+
+#[test]
+fn a_receipt_from_another_account_proves_equivocation_against_an_honest_batch() {
+    let (mut l, tee, domain) = setup();
+    // The same person holds a second account with the provider and was served there: its
+    // receipt #1 differs from USER's receipt #1.
+    let other = Address([0x12; 20]);
+    for call in [
+        Call::new(other, Op::DepositFund).with_value(Amount::new(10 * TOKEN)),
+        Call::new(
+            other,
+            Op::TransferFund {
+                provider: PROVIDER,
+                amount: Amount::new(5 * TOKEN),
+            },
+        ),
+    ] {
+        l.apply(Timestamp::ZERO, &call).unwrap();
+    }
+    let theirs = Receipt {
+        request_hash: H256([0xee; 32]),
+        ..receipts(1, 1)[0]
+    };
+    let signed_for_other = SignedReceipt::sign(&tee, &domain, &PROVIDER, &other, theirs).unwrap();
+    // USER's honest batch, challenged with the other account's receipt of the same seq.
+    let rs = receipts(1, 4);
+    let tree = BatchTree::build(rs.clone()).unwrap();
+    commit(&mut l, &tee, &domain, &tree, 1, 10).unwrap();
+    let proof = FraudProof {
+        index: 0,
+        receipt: rs[0],
+        proof: tree.proof(0).unwrap(),
+        kind: FraudKind::Equivocation(signed_for_other),
+    };
+    assert_eq!(
+        batch(
+            &mut l,
+            USER,
+            20,
+            BatchOp::Challenge {
+                id: 0,
+                proof: proof.clone()
+            }
+        ),
+        Err(LedgerError::ChallengeRejected),
+        "an honest batch voided (and the provider slashed) with another account's receipt"
+    );
+    // Nor does USER's own receipt #1 from another deployment (same keys, another contract).
+    let elsewhere = Domain::new(U256::from(16600u64), Address([0xcd; 20]));
+    let replayed = SignedReceipt::sign(&tee, &elsewhere, &PROVIDER, &USER, theirs).unwrap();
+    let proof = FraudProof {
+        kind: FraudKind::Equivocation(replayed),
+        ..proof
+    };
+    assert_eq!(
+        batch(&mut l, USER, 20, BatchOp::Challenge { id: 0, proof }),
+        Err(LedgerError::ChallengeRejected),
+        "a receipt from another deployment proved equivocation"
+    );
+    assert_eq!(l.stake(&PROVIDER).units(), 100 * TOKEN);
 }

@@ -138,11 +138,13 @@ impl Node {
         }
     }
 
-    fn overcharge(key: &SecretKey, receipt: SignedReceipt) -> SignedReceipt {
+    fn overcharge(key: &SecretKey, user: &Address, receipt: SignedReceipt) -> SignedReceipt {
         let mut r = receipt.receipt;
         r.output_tokens += r.output_tokens / 2 + 1;
         let inflated = batch::fee(r.input_tokens, r.output_tokens, INPUT_PRICE, OUTPUT_PRICE)
-            .and_then(|fee| SignedReceipt::sign(key, Receipt { fee, ..r }));
+            .and_then(|fee| {
+                SignedReceipt::sign(key, &domain(), &PROVIDER, user, Receipt { fee, ..r })
+            });
         // A cheat that cannot be built (overflow) degrades to the honest receipt.
         inflated.unwrap_or(receipt)
     }
@@ -309,17 +311,30 @@ impl Machine<Serving> for Node {
                             delivered_output_tokens,
                             receipt,
                         },
-                } => Some(Output::Send {
-                    to,
-                    message: Message::Served {
-                        request_id,
-                        delivered_output_tokens,
-                        receipt: Node::overcharge(key, receipt),
-                    },
-                }),
+                } => {
+                    let receipt = Node::overcharge(key, &user_at(&to), receipt);
+                    Some(Output::Send {
+                        to,
+                        message: Message::Served {
+                            request_id,
+                            delivered_output_tokens,
+                            receipt,
+                        },
+                    })
+                }
                 other => Some(other),
             },
         }
+    }
+}
+
+/// The address of the user at `to` (node `2 + i` is user `i`).
+fn user_at(to: &zg_core::machine::Recipient) -> Address {
+    match to {
+        zg_core::machine::Recipient::One(n) => {
+            user_key(usize::try_from(n.0.saturating_sub(2)).unwrap_or(usize::MAX)).address()
+        }
+        zg_core::machine::Recipient::All => Address::ZERO,
     }
 }
 
@@ -404,7 +419,12 @@ pub fn market(
     let config = SimConfig { seed, link };
     let mut sim = Simulation::new(config, 2 + users, move |id, now, records| {
         if id == CHAIN {
-            return Node::Chain(LedgerNode::new(chain.clone()));
+            // Each broker transacts as its own address, authenticated by its node id.
+            let node = (0..users).fold(
+                LedgerNode::new(chain.clone()).with_peer(PROVIDER_NODE, PROVIDER),
+                |node, i| node.with_peer(user_node_id(i), user_key(i).address()),
+            );
+            return Node::Chain(node);
         }
         if id == PROVIDER_NODE {
             let mut cfg = ProviderConfig::new(
@@ -444,6 +464,7 @@ pub fn market(
                 provider_node: PROVIDER_NODE,
                 chain: CHAIN,
                 tee_signer: tee.address(),
+                domain: domain(),
                 input_price: INPUT_PRICE,
                 output_price: OUTPUT_PRICE,
                 lock_time_secs: LOCK_SECS,
