@@ -111,7 +111,9 @@ pub use error::{Error, SetupError};
 pub use fk20::CosetProver;
 pub use poly::{CosetOpening, Opening, coefficients_to_evaluations, evaluations_to_coefficients};
 pub use settings::{KzgSettings, Precompute};
-pub use setup::{MAINNET_TRUSTED_SETUP, MAINNET_TRUSTED_SETUP_SHA256, TrustedSetup};
+pub use setup::{
+    MAINNET_TRUSTED_SETUP, MAINNET_TRUSTED_SETUP_SHA256, MAX_INSECURE_POINTS, TrustedSetup,
+};
 pub use types::{
     BYTES_PER_BLOB, BYTES_PER_CELL, BYTES_PER_FIELD_ELEMENT, BYTES_PER_G1, Blob, Bytes32, Bytes48,
     CELLS_PER_EXT_BLOB, Cell, FIELD_ELEMENTS_PER_BLOB, FIELD_ELEMENTS_PER_CELL,
