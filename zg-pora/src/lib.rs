@@ -74,8 +74,12 @@
 //! * The Merkle proof must have exactly `ceil_log2(flowLength) − 4` siblings; the contract folds
 //!   any length, but only that one can reach the root without a Keccak collision.
 //! * [`Policy::STRICT`] also requires the seal offset to lie inside the recalled load. The
-//!   contract does not bound it, so an answer may prove a seal *after* the recalled load; the
-//!   default, [`Policy::CONTRACT`], accepts what the chain accepts.
+//!   contract does not bound it, so an answer may prove a seal *after* the recalled load (a
+//!   miner keeping only the flow's last seals can answer for any load). [`ChainView::new`]
+//!   and [`verify_answer`] use [`Policy::CONTRACT`] (what the chain accepts), but the
+//!   [`Verifier`]'s [`VerifierConfig::mainnet`] defaults to **[`Policy::STRICT`]**: a node
+//!   judging answers should not accept the forgery the chain lets through. Set
+//!   `policy: Policy::CONTRACT` to mirror the chain exactly.
 #![forbid(unsafe_code)]
 // Test code may truncate freely: a wrong cast there fails the test, not a user.
 #![cfg_attr(test, allow(clippy::cast_possible_truncation))]
@@ -110,7 +114,8 @@ pub use ruint::aliases::U256;
 pub use seal::{SuffixLengthError, seal, unseal, unseal_suffix};
 pub use sealed_flow::SealedFlow;
 pub use sealer::{
-    SealedSeal, Sealer, SealerCommand, SealerError, SealerEvent, SealerProtocol, SealerTimer,
+    DEFAULT_MAX_WAITING, SealedSeal, Sealer, SealerCommand, SealerError, SealerEvent,
+    SealerProtocol, SealerTimer,
 };
 pub use verifier::{
     Accepted, Verifier, VerifierCommand, VerifierConfig, VerifierError, VerifierEvent,

@@ -54,9 +54,13 @@ struct Harness {
 
 impl Harness {
     fn new() -> Self {
+        Self::with_config(config())
+    }
+
+    fn with_config(config: VerifierConfig) -> Self {
         let f = Fixture::new(11, 4, H256([0x42; 32]));
         let mut h = Harness {
-            v: Verifier::new(config()).unwrap(),
+            v: Verifier::new(config).unwrap(),
             f,
             now: Timestamp::from_secs(T0),
             block: 990,
@@ -397,4 +401,54 @@ proptest! {
         let base_paid = donated - U256::from(pool.total_base_reward().units());
         prop_assert_eq!(paid, fee_paid + base_paid);
     }
+}
+
+/// Attack: an answer re-pointed at the seal *after* its recalled load (seal offset + 64, the
+/// next load's seal with the same pad part), which the contract accepts. A verifier built from
+/// `VerifierConfig::mainnet` used to accept it too (its default was the contract's policy);
+/// it now defaults to the strict one and refuses it, while the contract policy still mirrors
+/// the chain.
+#[test]
+fn mainnet_default_refuses_a_seal_after_the_recalled_load() {
+    use zg_pora::pora::SECTORS_PER_LOAD;
+    let mainnet = VerifierConfig::mainnet(U256::from(8u8), config().reward);
+    let mut verdicts = Vec::new();
+    for policy in [mainnet.policy, Policy::CONTRACT] {
+        let mut h = Harness::with_config(VerifierConfig { policy, ..config() });
+        h.advance_to(1001);
+        let w = h.v.worker_context(&h.f.miner_id).unwrap();
+        let params = MiningParams::new(
+            h.f.miner_id,
+            w.subtask_digest,
+            h.f.range(ShardConfig::FULL),
+            U256::MAX,
+            w.context.flow_length,
+        )
+        .unwrap();
+        let loads = h.f.loads.len() as u64;
+        let hit = Fixture::nonces(3, 64)
+            .into_iter()
+            .flat_map(|n| params.mine_batch(&[n], |i| h.f.load(i)))
+            .find(|hit| hit.recall_position / SECTORS_PER_LOAD + 1 < loads)
+            .unwrap();
+        let mut a = h.f.answer(&params, &hit);
+        a.context_digest = w.context.digest;
+        let next =
+            h.f.load(hit.recall_position / SECTORS_PER_LOAD + 1)
+                .unwrap();
+        a.seal_offset = hit.seal_offset + 64;
+        a.recall_position = hit.recall_position + SECTORS_PER_LOAD;
+        *a.sealed_data = *next.seal(hit.seal_offset as usize).unwrap();
+        a.merkle_proof = zg_pora::answer::seal_proof(&h.f.flow, a.recall_position / 16).unwrap();
+        verdicts.push(h.submit(&a).map(|e| accepted(&e).len()));
+    }
+    assert_eq!(
+        verdicts[0],
+        Err(VerifierError::Rejected(VerifyError::SealOffsetOutsideLoad)),
+        "mainnet's default policy accepted a seal outside the recalled load"
+    );
+    assert_eq!(mainnet.policy, Policy::STRICT);
+    // The contract's policy does not check the offset (the moved answer then stands or falls
+    // on its quality, as on chain; `tests/verify.rs` shows one the contract accepts).
+    assert!(verdicts[1] != Err(VerifierError::Rejected(VerifyError::SealOffsetOutsideLoad)));
 }
