@@ -452,3 +452,58 @@ fn mainnet_default_refuses_a_seal_after_the_recalled_load() {
     // on its quality, as on chain; `tests/verify.rs` shows one the contract accepts).
     assert!(verdicts[1] != Err(VerifierError::Rejected(VerifyError::SealOffsetOutsideLoad)));
 }
+
+/// Flood: 600 forged submissions (tampered data, proof or nonce, unregistered or zero miner
+/// ids, another context) and 100 replays of an accepted answer. Bound stated in the crate's
+/// threat model: only verified answers create state — every forgery is refused, emits nothing,
+/// and leaves the epoch count, the balances and the reward pool as they were.
+#[test]
+fn a_flood_of_forged_answers_creates_no_state() {
+    let mut h = Harness::new();
+    h.advance_to(1001);
+    let answers = h.answers(4, 2);
+    h.submit(&answers[0]).unwrap();
+    let before = (
+        h.v.current_submissions(),
+        h.v.balance(&h.f.miner_id),
+        format!("{:?}", h.v.rewards()),
+    );
+    for i in 0..600usize {
+        let mut a = answers[1].clone();
+        match i % 6 {
+            0 => a.sealed_data[i % 4096] ^= 1 << (i % 8),
+            1 => {
+                let n = a.merkle_proof.len();
+                a.merkle_proof[i % n].0[i % 32] ^= 1;
+            }
+            2 => a.nonce.0[i % 32] ^= 1,
+            3 => {
+                // Never the registered id (all 0x42).
+                let mut id = [0xee; 32];
+                id[..8].copy_from_slice(&(i as u64).to_be_bytes());
+                a.miner_id = H256(id);
+            }
+            4 => a.miner_id = H256::ZERO,
+            _ => a.context_digest.0[i % 32] ^= 1,
+        }
+        let got = h.submit(&a);
+        assert!(got.is_err(), "forgery {i} accepted: {got:?}");
+    }
+    for _ in 0..100 {
+        assert_eq!(
+            h.submit(&answers[0]),
+            Err(VerifierError::Rejected(VerifyError::DuplicateOutput))
+        );
+    }
+    assert!(h.v.drain_outputs().is_empty());
+    assert_eq!(
+        (
+            h.v.current_submissions(),
+            h.v.balance(&h.f.miner_id),
+            format!("{:?}", h.v.rewards()),
+        ),
+        before
+    );
+    // The honest second answer is still accepted afterwards.
+    assert_eq!(accepted(&h.submit(&answers[1]).unwrap()).len(), 1);
+}
