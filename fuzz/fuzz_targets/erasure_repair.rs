@@ -1,6 +1,10 @@
 //! The Repair machine under arbitrary input sequences (answers from any peer, corrupt, garbage,
-//! duplicated or relabelled shards, timers, new holders): it never panics, reports at most one
-//! verdict, a repaired target is always the right bytes, and once done it stays silent.
+//! duplicated or relabelled shards, timers, new holders), with the attacker's moves: strangers
+//! (peers 8..16, never holders) forging answers in any order, and floods of one corrupt shard
+//! from one peer. It never panics, reports at most one verdict, a repaired target is always the
+//! right bytes, and once done it stays silent; and the threat model's bounds hold: a stranger's
+//! message changes nothing and makes no output, a peer is rejected (hashed and found corrupt) at
+//! most once, and no peer is asked for one shard more than `attempts_per_holder` times.
 #![no_main]
 
 use std::sync::Arc;
@@ -9,6 +13,9 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use zg_core::machine::{Input as MInput, Machine, Output};
 use zg_core::{H256, NodeId, Timestamp};
+use std::collections::{BTreeMap, BTreeSet};
+
+use zg_core::machine::Recipient;
 use zg_erasure::repair::{Command, Event, Message, ShardBytes, Timer};
 use zg_erasure::{Config, Repair, RepairConfig, Target, encode};
 
@@ -21,6 +28,8 @@ enum Step {
     NotFound { peer: u8, shard: u8 },
     Timeout { peer: u8, shard: u8, id: u8 },
     AddHolder { peer: u8, shard: u8 },
+    /// The same corrupt shard, many times, from one peer.
+    Flood { peer: u8, shard: u8, copies: u8 },
 }
 
 #[derive(Arbitrary, Debug)]
@@ -61,29 +70,49 @@ fuzz_target!(|input: Input| {
         .iter()
         .map(|&(s, p)| (usize::from(s) % n, NodeId(u64::from(p % 8))))
         .collect();
-    let mut r = Repair::new(Timestamp(0), RepairConfig::new(manifest, target, holders)).unwrap();
+    let config = RepairConfig::new(manifest, target, holders);
+    let attempts = config.attempts_per_holder.max(1) as usize;
+    // Peers 0..8 may be holders; 8..16 never are.
+    let mut known: BTreeSet<u64> = config.holders.iter().map(|(_, p)| p.0).collect();
+    let mut r = Repair::new(Timestamp(0), config).unwrap();
     let mut verdicts = 0;
-    let check = |r: &mut Repair, verdicts: &mut usize| {
-        for o in r.drain_outputs() {
-            if let Output::Event(e) = o {
-                match e {
-                    Event::Repaired { data, .. } => {
-                        assert_eq!(data.as_slice(), &expected[..], "repaired wrong bytes");
-                        *verdicts += 1;
-                    }
-                    Event::Failed(_) => *verdicts += 1,
-                    _ => {}
+    let mut rejected: BTreeMap<u64, usize> = BTreeMap::new();
+    let mut asked: BTreeMap<(u64, u32), usize> = BTreeMap::new();
+    let mut check = |r: &mut Repair, verdicts: &mut usize| -> usize {
+        let outs = r.drain_outputs();
+        let count = outs.len();
+        for o in outs {
+            match o {
+                Output::Event(Event::Repaired { data, .. }) => {
+                    assert_eq!(data.as_slice(), &expected[..], "repaired wrong bytes");
+                    *verdicts += 1;
                 }
+                Output::Event(Event::Failed(_)) => *verdicts += 1,
+                Output::Event(Event::Rejected { from, .. }) => {
+                    let n = rejected.entry(from.0).or_default();
+                    *n += 1;
+                    assert!(*n <= 1, "peer {from} rejected (hashed) {n} times");
+                }
+                Output::Send {
+                    to: Recipient::One(p),
+                    message: Message::Get { shard, .. },
+                } => {
+                    let n = asked.entry((p.0, shard)).or_default();
+                    *n += 1;
+                    assert!(*n <= attempts, "peer {p} asked for shard {shard} {n} times");
+                }
+                _ => {}
             }
         }
         assert!(*verdicts <= 1, "more than one verdict");
+        count
     };
     check(&mut r, &mut verdicts);
     for (t, step) in input.steps.into_iter().take(64).enumerate() {
         let now = Timestamp(t as u64 * 100);
         let shard_of = |s: u8| u32::from(s) % (n as u32 + 1); // sometimes out of range
         let msg = |peer: u8, message| MInput::Message {
-            from: NodeId(u64::from(peer % 8)),
+            from: NodeId(u64::from(peer % 16)),
             message,
         };
         let input = match step {
@@ -142,16 +171,61 @@ fuzz_target!(|input: Input| {
                 peer: NodeId(u64::from(peer % 8)),
                 id: u64::from(id % 16),
             }),
-            Step::AddHolder { peer, shard } => MInput::Command(Command::AddHolder {
-                shard: shard_of(shard),
-                peer: NodeId(u64::from(peer % 8)),
-            }),
+            Step::AddHolder { peer, shard } => {
+                let s = shard_of(shard);
+                if (s as usize) < n {
+                    known.insert(u64::from(peer % 8));
+                }
+                MInput::Command(Command::AddHolder {
+                    shard: s,
+                    peer: NodeId(u64::from(peer % 8)),
+                })
+            }
+            Step::Flood {
+                peer,
+                shard,
+                copies,
+            } => {
+                let s = shard_of(shard);
+                let mut bytes = encoded.shards.get(s as usize).cloned().unwrap_or_default();
+                if let Some(b) = bytes.first_mut() {
+                    *b ^= 0x80;
+                }
+                let from = NodeId(u64::from(peer % 16));
+                for _ in 0..copies % 32 {
+                    let _ = r.handle(
+                        now,
+                        msg(
+                            peer,
+                            Message::Shard {
+                                manifest: root,
+                                shard: s,
+                                data: ShardBytes::from(bytes.clone()),
+                            },
+                        ),
+                    );
+                    let made = check(&mut r, &mut verdicts);
+                    if !known.contains(&from.0) {
+                        assert_eq!(made, 0, "a stranger's flood made output");
+                    }
+                }
+                continue;
+            }
         };
+        let stranger = match &input {
+            MInput::Message { from, .. } => !known.contains(&from.0),
+            _ => false,
+        };
+        let before = (r.verified(), r.banned().count());
         let was_done = r.is_done();
         let _ = r.handle(now, input);
         if was_done {
             assert!(r.drain_outputs().is_empty(), "output after the verdict");
         }
-        check(&mut r, &mut verdicts);
+        let made = check(&mut r, &mut verdicts);
+        if stranger {
+            assert_eq!(made, 0, "a stranger's message made output");
+            assert_eq!((r.verified(), r.banned().count()), before, "a stranger changed state");
+        }
     }
 });

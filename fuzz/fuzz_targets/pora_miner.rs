@@ -5,6 +5,7 @@
 //! The host delivers each timer once it is due (an expiry before anything else at that time).
 //!
 //! Asserted: a refused input leaves the config and parameters as they were and outputs nothing;
+//! a load no waiting iteration of the current task asked for is dropped without output;
 //! it only asks for loads inside the flow, at `index × 1024`; at most `max_pending` iterations
 //! wait; every answer is for the current task, before its window closes, by the current miner
 //! id, with a quality its bound admits — and, when the miner is the one the flow was sealed to
@@ -342,7 +343,17 @@ fuzz_target!(|input: Input| {
         if let Some(t) = new_task {
             h.task = t;
         }
+        let (unrequested, scans) = (m.stats().unrequested_loads, m.stats().scans);
         match m.handle(h.now, MInput::Command(cmd)) {
+            Ok(()) if m.stats().unrequested_loads > unrequested => {
+                // A load no waiting iteration asked for (unasked, or a reply to an earlier
+                // task's request): dropped, never mined or cached.
+                assert_eq!(m.stats().scans, scans, "an unrequested load was mined");
+                assert!(
+                    m.drain_outputs().is_empty(),
+                    "an unrequested load made output"
+                );
+            }
             Ok(()) => h.check(&mut m, max_pending),
             Err(_) => {
                 h.task = old_task;

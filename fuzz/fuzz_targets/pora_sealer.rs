@@ -3,7 +3,8 @@
 //! stray), against a plain model of what it was told.
 //!
 //! Asserted: a context is refused exactly when it is empty or overlaps a known one with other
-//! bounds or digest; data is refused exactly when its sectors overflow; a refused input emits
+//! bounds or digest; data is refused exactly when its sectors overflow or when it is for a new
+//! seal while `max_waiting` seals already wait (a host relaying a flood); a refused input emits
 //! nothing. Every sealed seal had data waiting, was sealed under the context holding its last
 //! sector, and unseals back to the latest data given for it; one step seals at most `batch`
 //! seals in strictly ascending order; `Progress` matches the model; and once the host delivers
@@ -39,6 +40,7 @@ enum Step {
 #[derive(Arbitrary, Debug)]
 struct Input {
     batch: u8,
+    max_waiting: u8,
     steps: Vec<Step>,
 }
 
@@ -150,7 +152,8 @@ impl Model {
 fuzz_target!(|input: Input| {
     let miner = H256([0x6d; 32]);
     let batch = usize::from(input.batch % 5);
-    let mut s = Sealer::new(miner, batch);
+    let max_waiting = usize::from(input.max_waiting % 24) + 1;
+    let mut s = Sealer::new(miner, batch).with_max_waiting(max_waiting);
     let mut m = Model {
         miner,
         batch: batch.max(1),
@@ -204,6 +207,14 @@ fuzz_target!(|input: Input| {
             }
             Step::Stray => (MInput::Timeout(SealerTimer::Continue), true),
         };
+        // The waiting bound: data for a new seal is refused when the sealer is full.
+        let expect_ok = expect_ok
+            && match &cmd {
+                MInput::Command(SealerCommand::Data { seal_index, .. }) => {
+                    m.pending.len() < max_waiting || m.pending.contains_key(seal_index)
+                }
+                _ => true,
+            };
         // Apply the accepted input to the model before the outputs are checked.
         if expect_ok {
             match &cmd {
@@ -223,6 +234,7 @@ fuzz_target!(|input: Input| {
             "accepted/refused differs from the model: {got:?}"
         );
         m.check(&mut s, expect_ok);
+        assert!(s.waiting() <= max_waiting, "more seals wait than the bound");
     }
     // The host delivers every scheduled continuation: then all ready seals are sealed.
     let mut rounds = 0;

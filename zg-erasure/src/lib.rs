@@ -121,6 +121,35 @@
 //! None. (Parallel hashing of the `k + m` shard trees would be a natural opt-in `rayon` feature;
 //! it is not there yet.)
 //!
+//! # Threat model
+//!
+//! **Who may send what.** A [`Repair`] trusts its [`RepairConfig`] (the manifest, whose root
+//! it already trusts, e.g. from the chain; the holder list) and its host's
+//! [`repair::Command::AddHolder`]. Peers send [`repair::Message::Shard`] and
+//! [`repair::Message::NotFound`]; a message's sender is always the transport's `from`, never a
+//! field of the message. A [`ShardHolder`] answers [`repair::Message::Get`] from anyone and
+//! stores only what its host gives it ([`repair::Command::Store`]).
+//!
+//! **Checked before any state is touched.** A shard about another object, with an index out
+//! of range, from a peer never asked for that shard, or from a banned peer is rejected
+//! ([`repair::RepairError`]) before its bytes are read; its length is checked before any
+//! hashing; it counts only if it matches its root in the manifest. A corrupt shard bans its
+//! sender: it is never asked again, whatever it sends later is dropped unread, and its other
+//! outstanding requests are asked elsewhere at once. A `NotFound` changes only the sender's
+//! own holder entry. Nothing a peer sends is ever stored by a holder.
+//!
+//! **Bounds** (tested by floods in `tests/repair.rs`). *Repair*: `k + m` slots, the host's
+//! holder list, a banned set no larger than the peers asked, and verified bytes of at most `k`
+//! shards (plus the target shard); each (peer, shard) is asked at most `attempts_per_holder`
+//! times; a peer costs at most one failed shard hash per repair and one successful hash per
+//! shard it was asked for; a stranger costs a map lookup and changes nothing. *Holder*: no
+//! per-peer state; exactly one reply per `Get`, addressed to its sender.
+//!
+//! **Out of scope.** Rate limits and amplification (a small `Get` answered with a whole shard)
+//! belong to the transport; placement and the manifest's authenticity to the host; errors
+//! inside a shard are not corrected (a corrupt shard is a lost one), so a repair needs `k`
+//! honest, reachable holders.
+//!
 //! # Panics and safety
 //!
 //! `#![forbid(unsafe_code)]`. No input — shard bytes, manifests, proofs, messages, shard sets —

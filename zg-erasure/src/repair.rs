@@ -135,6 +135,7 @@ pub enum Target {
 
 /// Why a repair gave up.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum RepairFailure {
     /// Every holder of every missing shard failed: fewer than `need` shards could be verified.
     NotEnoughShards {
@@ -150,6 +151,7 @@ pub enum RepairFailure {
 
 /// Why a holder's answer was not accepted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Rejection {
     /// The bytes do not match the shard's root (or length) in the manifest.
     Corrupt,
@@ -194,6 +196,7 @@ pub enum Event {
 
 /// Why an input was rejected (the machine is left as it was).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum RepairError {
     /// The message is about another object.
     #[error("message for another object {manifest}")]
@@ -210,6 +213,15 @@ pub enum RepairError {
     /// A shard nobody asked that peer for.
     #[error("unsolicited shard {shard} from {from}")]
     Unsolicited {
+        /// The shard.
+        shard: u32,
+        /// The peer.
+        from: NodeId,
+    },
+    /// A shard from a peer that already sent a corrupt one: dropped unread (a banned peer
+    /// costs no more hashing, whatever it sends).
+    #[error("shard {shard} from banned peer {from}")]
+    Banned {
         /// The shard.
         shard: u32,
         /// The peer.
@@ -598,16 +610,17 @@ impl Repair {
         data: ShardBytes,
     ) -> Result<(), RepairError> {
         let slot = &self.slots[shard];
+        let index = u32::try_from(shard).unwrap_or(u32::MAX);
         if !slot.asked.contains(&from) {
-            return Err(RepairError::Unsolicited {
-                shard: u32::try_from(shard).unwrap_or(u32::MAX),
-                from,
-            });
+            return Err(RepairError::Unsolicited { shard: index, from });
+        }
+        if self.banned.contains(&from) {
+            // Checked before hashing: a banned peer's flood costs a set lookup per message.
+            return Err(RepairError::Banned { shard: index, from });
         }
         if matches!(slot.status, Status::Verified(_)) {
             return Ok(()); // a duplicate, or a second holder answering late
         }
-        let in_flight_here = matches!(slot.status, Status::InFlight { peer, .. } if peer == from);
         if self.manifest.verify_shard(shard, data.as_slice()).is_ok() {
             self.slots[shard].status = Status::Verified(data);
             self.verified += 1;
@@ -619,8 +632,12 @@ impl Repair {
                 from,
                 reason: Rejection::Corrupt,
             });
-            if in_flight_here {
-                self.slots[shard].status = Status::Idle;
+            // Whatever else was in flight to the banned peer is asked elsewhere now, not after
+            // its timeout.
+            for slot in &mut self.slots {
+                if matches!(slot.status, Status::InFlight { peer, .. } if peer == from) {
+                    slot.status = Status::Idle;
+                }
             }
         }
         self.pump(now);

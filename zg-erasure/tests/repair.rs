@@ -537,3 +537,353 @@ fn corrupt_answer_bans_the_peer_and_asks_another_holder() {
     assert_eq!(requests(&out), vec![(NodeId(2), 0)]);
     assert_eq!(r.banned().collect::<Vec<_>>(), vec![&NodeId(1)]);
 }
+
+fn shard_msg(
+    from: u64,
+    manifest: zg_core::H256,
+    shard: u32,
+    data: Vec<u8>,
+) -> Input<ShardExchange> {
+    Input::Message {
+        from: NodeId(from),
+        message: Message::Shard {
+            manifest,
+            shard,
+            data: ShardBytes::from(data),
+        },
+    }
+}
+
+fn count(outputs: &[Output<ShardExchange>], f: impl Fn(&Event) -> bool) -> usize {
+    outputs
+        .iter()
+        .filter(|o| matches!(o, Output::Event(e) if f(e)))
+        .count()
+}
+
+/// Attack: a holder that was asked once sends a corrupt shard, is banned, and then keeps
+/// sending corrupt shards. Before the fix every copy was hashed again (a full shard's Keccak
+/// per message) and reported as a fresh rejection; now the ban is checked first and the
+/// copies are dropped unread.
+#[test]
+fn banned_peer_flood_is_dropped_before_hashing() {
+    let data = vec![42u8; 30_000];
+    let encoded = encode(&data, Config::new(2, 1).unwrap()).unwrap();
+    let manifest = Arc::new(encoded.manifest.clone());
+    let root = manifest.root();
+    let holders = vec![(0, NodeId(1)), (0, NodeId(2)), (1, NodeId(3))];
+    let mut r = Repair::new(
+        Timestamp(0),
+        RepairConfig::new(manifest, Target::Object, holders),
+    )
+    .unwrap();
+    drain(&mut r);
+    let mut bad = encoded.shards[0].clone();
+    bad[7] ^= 1;
+    r.handle(Timestamp(1), shard_msg(1, root, 0, bad.clone()))
+        .unwrap();
+    let out = drain(&mut r);
+    assert_eq!(count(&out, |e| matches!(e, Event::Rejected { .. })), 1);
+    for i in 0..1_000u64 {
+        assert_eq!(
+            r.handle(Timestamp(2 + i), shard_msg(1, root, 0, bad.clone())),
+            Err(RepairError::Banned {
+                shard: 0,
+                from: NodeId(1)
+            })
+        );
+    }
+    assert!(
+        drain(&mut r).is_empty(),
+        "a banned peer's copies made output"
+    );
+    // Not even a valid shard from it counts any more.
+    assert!(matches!(
+        r.handle(
+            Timestamp(5_000),
+            shard_msg(1, root, 0, encoded.shards[0].clone())
+        ),
+        Err(RepairError::Banned { .. })
+    ));
+    assert_eq!(r.verified(), 0);
+}
+
+/// Attack: a peer holding two of the shards answers one of them corruptly. Before the fix its
+/// other request stayed "in flight" to the now-banned peer until the timeout (and its answer,
+/// if it came, was still hashed); now it is asked of another holder at once.
+#[test]
+fn a_banned_peers_other_requests_are_asked_elsewhere_at_once() {
+    let data = vec![9u8; 30_000];
+    let encoded = encode(&data, Config::new(2, 1).unwrap()).unwrap();
+    let manifest = Arc::new(encoded.manifest.clone());
+    let root = manifest.root();
+    let holders = vec![
+        (0, NodeId(1)),
+        (1, NodeId(1)),
+        (0, NodeId(2)),
+        (1, NodeId(3)),
+    ];
+    let mut r = Repair::new(
+        Timestamp(0),
+        RepairConfig::new(manifest, Target::Object, holders),
+    )
+    .unwrap();
+    assert_eq!(
+        requests(&drain(&mut r)),
+        vec![(NodeId(1), 0), (NodeId(1), 1)]
+    );
+    let mut bad = encoded.shards[0].clone();
+    bad[0] ^= 1;
+    r.handle(Timestamp(1), shard_msg(1, root, 0, bad)).unwrap();
+    let mut asked = requests(&drain(&mut r));
+    asked.sort_unstable();
+    assert_eq!(asked, vec![(NodeId(2), 0), (NodeId(3), 1)]);
+    // The two honest answers finish the repair before any timeout.
+    r.handle(
+        Timestamp(2),
+        shard_msg(2, root, 0, encoded.shards[0].clone()),
+    )
+    .unwrap();
+    r.handle(
+        Timestamp(3),
+        shard_msg(3, root, 1, encoded.shards[1].clone()),
+    )
+    .unwrap();
+    let out = drain(&mut r);
+    assert_eq!(count(&out, |e| matches!(e, Event::Repaired { .. })), 1);
+}
+
+/// Flood: 50 strangers and a lying holder send 20,000 messages of every kind (shards, corrupt
+/// or short, for this object or another, in or out of range; `NotFound`s; `Get`s), in any
+/// order, in front of and between the honest answers. Bounds stated in the crate's threat
+/// model: a stranger's message changes nothing and makes no output; a peer gets at most one
+/// `Rejected` (one failed hash) per repair; no peer is asked for a shard more than
+/// `attempts_per_holder` times; and the repair still ends with the object's bytes.
+#[test]
+fn a_flood_from_strangers_and_a_liar_stays_within_the_bounds() {
+    let data: Vec<u8> = (0..40_000u32).map(|i| (i % 253) as u8).collect();
+    let encoded = encode(&data, Config::new(3, 2).unwrap()).unwrap();
+    let manifest = Arc::new(encoded.manifest.clone());
+    let root = manifest.root();
+    // The liar (node 6) is listed first for shard 0; nodes 1..=5 hold shard `id - 1`.
+    let mut holders = vec![(0, NodeId(6))];
+    holders.extend((0..5).map(|j| (j, NodeId(1 + j as u64))));
+    let mut config = RepairConfig::new(manifest, Target::Object, holders);
+    config.spare_requests = 1;
+    let attempts = config.attempts_per_holder as usize;
+    let mut r = Repair::new(Timestamp(0), config).unwrap();
+    let mut out = drain(&mut r);
+    let mut rng = SimRng::new(0xf100d);
+    let corrupt = |j: usize, at: usize| {
+        let mut b = encoded.shards[j % 5].clone();
+        let at = at % b.len();
+        b[at] ^= 1;
+        b
+    };
+    for step in 0..20_000u64 {
+        let liar = rng.below(10) == 0;
+        let from = if liar { 6 } else { 100 + rng.below(50) };
+        let shard = rng.below(6) as u32; // 5 is out of range
+        let message = match rng.below(5) {
+            0 => Message::Shard {
+                manifest: root,
+                shard,
+                data: ShardBytes::from(corrupt(shard as usize, rng.below(1 << 20) as usize)),
+            },
+            1 => Message::Shard {
+                manifest: root,
+                shard,
+                data: ShardBytes::from(vec![0u8; rng.below(64) as usize]),
+            },
+            2 => Message::NotFound {
+                manifest: root,
+                shard,
+            },
+            3 => Message::Get {
+                manifest: root,
+                shard,
+            },
+            _ => Message::Shard {
+                manifest: zg_core::H256([3; 32]),
+                shard,
+                data: ShardBytes::from(encoded.shards[(shard as usize) % 5].clone()),
+            },
+        };
+        let before = (r.verified(), r.banned().count());
+        let _ = r.handle(
+            Timestamp(1 + step),
+            Input::Message {
+                from: NodeId(from),
+                message,
+            },
+        );
+        let o = drain(&mut r);
+        if !liar {
+            assert!(o.is_empty(), "a stranger's message made output: {o:?}");
+            assert_eq!((r.verified(), r.banned().count()), before);
+        }
+        out.extend(o);
+        // Halfway through, the honest holders of the data shards answer.
+        if step == 10_000 {
+            for j in 1..3u64 {
+                r.handle(
+                    Timestamp(1 + step),
+                    shard_msg(j + 1, root, j as u32, encoded.shards[j as usize].clone()),
+                )
+                .unwrap();
+            }
+            out.extend(drain(&mut r));
+        }
+    }
+    assert_eq!(
+        count(
+            &out,
+            |e| matches!(e, Event::Rejected { from, .. } if *from == NodeId(6))
+        ),
+        1,
+        "the liar is rejected once, then dropped unread"
+    );
+    assert_eq!(r.banned().collect::<Vec<_>>(), vec![&NodeId(6)]);
+    // Shard 0 went to its honest holder once the liar was banned; it answers.
+    assert!(requests(&out).contains(&(NodeId(1), 0)));
+    r.handle(
+        Timestamp(30_000),
+        shard_msg(1, root, 0, encoded.shards[0].clone()),
+    )
+    .unwrap();
+    out.extend(drain(&mut r));
+    let mut asked = requests(&out);
+    asked.sort_unstable();
+    for w in asked.chunk_by(|a, b| a == b) {
+        assert!(w.len() <= attempts, "{:?} asked {} times", w[0], w.len());
+    }
+    let repaired: Vec<&ShardBytes> = out
+        .iter()
+        .filter_map(|o| match o {
+            Output::Event(Event::Repaired { data, .. }) => Some(data),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(repaired.len(), 1);
+    assert_eq!(repaired[0].as_slice(), &data[..]);
+}
+
+/// Flood against a holder: 10,000 `Get`s from 1,000 peers for stored and unknown objects,
+/// and shards pushed at it. Bounds stated in the crate's threat model: a holder keeps no
+/// per-peer state, answers each `Get` with exactly one message addressed to the transport's
+/// sender, and stores only what its host gives it (pushed shards are never served).
+#[test]
+fn a_holder_answers_each_get_once_to_its_sender_and_stores_nothing_pushed() {
+    let data = vec![5u8; 9_000];
+    let encoded = encode(&data, Config::new(2, 1).unwrap()).unwrap();
+    let root = encoded.manifest.root();
+    let mut h = ShardHolder::new();
+    h.store(root, 1, ShardBytes::from(encoded.shards[1].clone()));
+    let mut rng = SimRng::new(7);
+    for i in 0..10_000u64 {
+        let from = NodeId(rng.below(1_000));
+        // Pushed shards (and NotFounds) are noise to a holder.
+        let push = Input::Message {
+            from,
+            message: Message::Shard {
+                manifest: root,
+                shard: 0,
+                data: ShardBytes::from(vec![1u8; 16]),
+            },
+        };
+        h.handle(Timestamp(i), push).unwrap();
+        assert!(h.drain_outputs().is_empty());
+        let (manifest, shard) = match rng.below(3) {
+            0 => (root, 1),
+            1 => (root, 0),
+            _ => (zg_core::H256([i as u8; 32]), 1),
+        };
+        h.handle(
+            Timestamp(i),
+            Input::Message {
+                from,
+                message: Message::Get { manifest, shard },
+            },
+        )
+        .unwrap();
+        let out = h.drain_outputs();
+        assert_eq!(out.len(), 1, "one reply per Get");
+        match &out[0] {
+            Output::Send {
+                to: Recipient::One(to),
+                message,
+            } => {
+                assert_eq!(*to, from, "the reply goes to the sender");
+                match (manifest == root && shard == 1, message) {
+                    (true, Message::Shard { data, .. }) => {
+                        assert_eq!(data.as_slice(), &encoded.shards[1][..]);
+                    }
+                    (false, Message::NotFound { .. }) => {}
+                    (_, m) => panic!("wrong reply {m:?}"),
+                }
+            }
+            o => panic!("unexpected output {o:?}"),
+        }
+    }
+    assert_eq!(format!("{h:?}"), "ShardHolder { shards: 1, .. }");
+}
+
+/// Order: the same messages — a liar's corrupt shards, strangers' forgeries, honest answers —
+/// delivered in 200 different orders (the attacker's first in many of them). The verdict and
+/// the repaired bytes never depend on the order.
+#[test]
+fn the_verdict_does_not_depend_on_message_order() {
+    let data: Vec<u8> = (0..20_000u32).map(|i| (i % 241) as u8).collect();
+    let encoded = encode(&data, Config::new(3, 2).unwrap()).unwrap();
+    let manifest = Arc::new(encoded.manifest.clone());
+    let root = manifest.root();
+    // The liar (node 6) is listed first for shards 0 and 1; node j + 1 holds shard j.
+    let mut holders = vec![(0, NodeId(6)), (1, NodeId(6))];
+    holders.extend((0..5).map(|j| (j, NodeId(1 + j as u64))));
+    let corrupt = |j: usize| {
+        let mut b = encoded.shards[j].clone();
+        b[j * 11] ^= 4;
+        b
+    };
+    // (sender, shard, bytes)
+    let mut messages: Vec<(u64, u32, Vec<u8>)> = vec![
+        (6, 0, corrupt(0)),
+        (6, 1, corrupt(1)),
+        // Strangers replaying valid bytes and forging junk.
+        (50, 2, encoded.shards[2].clone()),
+        (51, 3, corrupt(3)),
+        (52, 4, vec![1, 2, 3]),
+    ];
+    for j in 2..5u64 {
+        messages.push((j + 1, j as u32, encoded.shards[j as usize].clone()));
+    }
+    let mut rng = SimRng::new(0x04de5);
+    for run in 0..200 {
+        let mut config = RepairConfig::new(manifest.clone(), Target::Object, holders.clone());
+        config.spare_requests = 2;
+        let mut r = Repair::new(Timestamp(0), config).unwrap();
+        drain(&mut r);
+        let mut order = messages.clone();
+        for i in (1..order.len()).rev() {
+            order.swap(i, rng.below(i as u64 + 1) as usize);
+        }
+        let mut out = Vec::new();
+        for (t, (from, shard, bytes)) in order.into_iter().enumerate() {
+            let _ = r.handle(Timestamp(1 + t as u64), shard_msg(from, root, shard, bytes));
+            out.extend(drain(&mut r));
+        }
+        let verdict: Vec<&Event> = out
+            .iter()
+            .filter_map(|o| match o {
+                Output::Event(e @ (Event::Repaired { .. } | Event::Failed(_))) => Some(e),
+                _ => None,
+            })
+            .collect();
+        match verdict[..] {
+            [Event::Repaired { data: got, .. }] => {
+                assert_eq!(got.as_slice(), &data[..], "run {run}")
+            }
+            _ => panic!("run {run}: verdict {verdict:?}"),
+        }
+    }
+}

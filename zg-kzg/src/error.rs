@@ -7,6 +7,7 @@
 /// are malformed (the spec's `assert`s): wrong lengths, non-canonical field elements, points that
 /// do not decode to a member of G1, out-of-range or duplicate cell indices.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A byte slice had the wrong length for what it should hold.
     #[error("{what}: expected {expected} bytes, got {got}")]
@@ -92,6 +93,7 @@ pub enum Error {
 
 /// Why a trusted-setup file was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SetupError {
     /// The file ended before all announced points were read.
     #[error("trusted setup is truncated: expected {expected} lines, found {found}")]
@@ -142,5 +144,16 @@ pub enum SetupError {
     Inconsistent {
         /// Which structural check failed.
         check: &'static str,
+    },
+    /// [`crate::TrustedSetup::insecure_from_secret`] was asked for sizes it cannot build (or
+    /// given a zero secret).
+    #[error("cannot build an insecure setup with n = {n}, g2_len = {g2_len}: {reason}")]
+    Unsupported {
+        /// G1 points asked for.
+        n: usize,
+        /// G2 points asked for.
+        g2_len: usize,
+        /// What is wrong.
+        reason: &'static str,
     },
 }

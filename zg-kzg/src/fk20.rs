@@ -66,6 +66,8 @@ pub struct CosetProver {
     /// table: they split the MSM's GLV halves into 32-bit pieces (see
     /// [`crate::msm::msm_groups`]).
     shifted: std::sync::OnceLock<Vec<Vec<G1Affine>>>,
+    /// Whether the first proof builds `shifted` (false with [`crate::Precompute::Bare`]).
+    shift_bases: bool,
 }
 
 impl CosetProver {
@@ -104,9 +106,10 @@ impl CosetProver {
             None => compute_bases(settings, n, l, &dom_m),
         };
         let table = match precompute {
-            crate::Precompute::None => None,
+            crate::Precompute::None | crate::Precompute::Bare => None,
             crate::Precompute::Full => Some(FixedBaseTable::new(&xfft, FK20_WINDOW_BITS)),
         };
+        let shift_bases = precompute != crate::Precompute::Bare;
         Ok(Self {
             n,
             l,
@@ -114,6 +117,7 @@ impl CosetProver {
             xfft,
             dom_m,
             table,
+            shift_bases,
             shifted: std::sync::OnceLock::new(),
         })
     }
@@ -125,7 +129,7 @@ impl CosetProver {
 
     /// Bytes held by the precomputed tables: the fixed-base table ([`crate::Precompute::Full`]),
     /// or, without it, the shifted base sets once the first proof has built them (3 × 2n
-    /// points, 2.4 MB for cells).
+    /// points, 2.4 MB for cells; never with [`crate::Precompute::Bare`]).
     pub fn table_bytes(&self) -> usize {
         let shifted = self.shifted.get().map_or(0, |sets| {
             sets.iter()
@@ -184,12 +188,13 @@ impl CosetProver {
         // H_j = sum_v FFT(XR_v)_j * FFT(B_v)_j: m MSMs of size l.
         let mut h = match &self.table {
             Some(t) => t.msm_groups(&scalars, l),
-            None => {
+            None if self.shift_bases => {
                 let shifted = self
                     .shifted
                     .get_or_init(|| crate::msm::shift_bases(&self.xfft, SHIFTED_SETS));
                 crate::msm::msm_groups(&self.xfft, shifted, &scalars, l)
             }
+            None => crate::msm::msm_groups(&self.xfft, &[], &scalars, l),
         };
         // C = IFFT(H) (1/m already applied); h_i = C[k + i].
         self.dom_m.ifft_from_brp_unscaled(&mut h);
@@ -287,6 +292,24 @@ mod tests {
         other.is_mainnet = false;
         let s2 = KzgSettings::from_setup(other, crate::Precompute::None);
         assert!(mainnet_cell_bases(&s2, 4096, 64).is_none());
+    }
+
+    /// `Precompute::Bare` proves the same cells as the default without ever building the
+    /// shifted bases; the default builds them on its first proof (and only then).
+    #[test]
+    fn bare_proves_the_same_without_shifted_bases() {
+        let lazy = KzgSettings::mainnet().unwrap();
+        let bare = KzgSettings::mainnet_with(crate::Precompute::Bare).unwrap();
+        assert_eq!((lazy.precomputed_bytes(), bare.precomputed_bytes()), (0, 0));
+        let coeffs: Vec<Fr> = (0..4096u64).map(|i| Fr::from(i * i + 7)).collect();
+        let want = lazy.cells.as_ref().unwrap().prove_all(&coeffs).unwrap();
+        let got = bare.cells.as_ref().unwrap().prove_all(&coeffs).unwrap();
+        assert_eq!(got, want);
+        assert_eq!(
+            lazy.precomputed_bytes(),
+            3 * 8192 * core::mem::size_of::<G1Affine>()
+        );
+        assert_eq!(bare.precomputed_bytes(), 0);
     }
 
     /// Writes `data/fk20_mainnet_cells.bin` and its digest.

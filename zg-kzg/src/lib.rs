@@ -79,6 +79,29 @@
 //! and `benches/benches/kzg_ab.rs` (interleaved) compare every operation with c-kzg and
 //! rust_eth_kzg.
 //!
+//! # Threat model
+//!
+//! **Who may send what.** zg-kzg holds no state machine: blobs, cells, commitments, proofs,
+//! evaluation points and cell indices come from anyone (a block, a peer, a DA sampler); the
+//! trusted setup comes from the operator — [`KzgSettings::mainnet`] embeds Ethereum's, and a
+//! setup loaded from a file is checked point by point (subgroup and structural checks, see
+//! [`TrustedSetup::parse`]).
+//!
+//! **Checked before use.** Every input is decoded before any arithmetic: lengths, canonical
+//! field elements (`< r`), compressed points that decompress and lie in the prime-order
+//! subgroup, cell indices in range (and unique and ordered for recovery). A proof
+//! that does not verify is `Ok(false)` (or an opaque error), never a panic; batch checks use
+//! the EIPs' Fiat–Shamir challenge over all inputs, so no subset of forged items can cancel out.
+//!
+//! **Bounds.** Memory per call is linear in its input (a batch's size is the caller's to
+//! bound). Tables: none with [`Precompute::Bare`]; 2.4 MB built by the first cell proof and kept
+//! with the default [`Precompute::None`]; 33 MB at load with [`Precompute::Full`].
+//! [`TrustedSetup::insecure_from_secret`] builds at most [`MAX_INSECURE_POINTS`] points.
+//!
+//! **Out of scope.** The honesty of the setup ceremony; timing side channels (everything here
+//! handles public data — the one secret, `insecure_from_secret`'s, is for tests); and
+//! denial of service by huge batches, which the caller bounds.
+//!
 //! # Panics and safety
 //! `#![forbid(unsafe_code)]`. No function panics on untrusted input: wrong lengths,
 //! non-canonical field elements (`>= r`, rejected, never reduced), points off the curve or
@@ -111,7 +134,9 @@ pub use error::{Error, SetupError};
 pub use fk20::CosetProver;
 pub use poly::{CosetOpening, Opening, coefficients_to_evaluations, evaluations_to_coefficients};
 pub use settings::{KzgSettings, Precompute};
-pub use setup::{MAINNET_TRUSTED_SETUP, MAINNET_TRUSTED_SETUP_SHA256, TrustedSetup};
+pub use setup::{
+    MAINNET_TRUSTED_SETUP, MAINNET_TRUSTED_SETUP_SHA256, MAX_INSECURE_POINTS, TrustedSetup,
+};
 pub use types::{
     BYTES_PER_BLOB, BYTES_PER_CELL, BYTES_PER_FIELD_ELEMENT, BYTES_PER_G1, Blob, Bytes32, Bytes48,
     CELLS_PER_EXT_BLOB, Cell, FIELD_ELEMENTS_PER_BLOB, FIELD_ELEMENTS_PER_CELL,

@@ -23,6 +23,10 @@ use sha2::{Digest, Sha256};
 /// (`presets/mainnet/trusted_setups/trusted_setup_4096.json` in text form).
 pub const MAINNET_TRUSTED_SETUP: &str = include_str!("../data/trusted_setup.txt");
 
+/// Most points of either group [`TrustedSetup::insecure_from_secret`] builds (`2^16`, sixteen
+/// times a blob): enough for any test, small enough that a wrong argument cannot exhaust memory.
+pub const MAX_INSECURE_POINTS: usize = 1 << 16;
+
 /// SHA-256 of [`MAINNET_TRUSTED_SETUP`]. Checked at load: when a text has this digest its
 /// points are exactly the ones the test suite validated in full (subgroup checks and the
 /// structural checks of [`TrustedSetup::parse`]), so loading it skips the costly subgroup checks.
@@ -101,12 +105,24 @@ impl TrustedSetup {
     }
 
     /// An **insecure** setup from a known secret, for tests and experiments only: anyone who
-    /// knows `secret` can forge proofs. `n` must be a power of two, `g2_len >= 2`.
-    pub fn insecure_from_secret(secret: ark_bls12_381::Fr, n: usize, g2_len: usize) -> Self {
-        assert!(
-            n.is_power_of_two() && g2_len >= 2,
-            "n must be a power of two, g2_len >= 2"
-        );
+    /// knows `secret` can forge proofs. `n` must be a power of two and `2 <= g2_len`, both at
+    /// most [`MAX_INSECURE_POINTS`], and `secret` non-zero; otherwise
+    /// [`SetupError::Unsupported`].
+    pub fn insecure_from_secret(
+        secret: ark_bls12_381::Fr,
+        n: usize,
+        g2_len: usize,
+    ) -> Result<Self, SetupError> {
+        let unsupported = |reason| Err(SetupError::Unsupported { n, g2_len, reason });
+        if !n.is_power_of_two() || n > MAX_INSECURE_POINTS {
+            return unsupported("n must be a power of two <= MAX_INSECURE_POINTS");
+        }
+        if !(2..=MAX_INSECURE_POINTS).contains(&g2_len) {
+            return unsupported("g2_len must lie in 2..=MAX_INSECURE_POINTS");
+        }
+        if ark_ff::Zero::is_zero(&secret) {
+            return unsupported("the secret is zero");
+        }
         let pows = crate::field::powers(secret, n.max(g2_len));
         let g1: Vec<G1Projective> = pows[..n]
             .iter()
@@ -121,12 +137,12 @@ impl TrustedSetup {
             .iter()
             .map(|p| ark_g2_to_blst(&(G2Projective::generator() * p).into_affine()))
             .collect();
-        Self {
+        Ok(Self {
             g1_lagrange,
             g1_monomial,
             g2_monomial,
             is_mainnet: false,
-        }
+        })
     }
 
     fn check_structure(&self, seed: &[u8; 32]) -> Result<(), SetupError> {
@@ -406,14 +422,38 @@ mod tests {
         assert_eq!((full.g1_len(), full.g2_len()), (4096, 65));
     }
 
+    /// Bad sizes or a zero secret are a typed error, not a panic.
+    #[test]
+    fn insecure_setup_refuses_bad_parameters() {
+        use ark_bls12_381::Fr;
+        for (secret, n, g2) in [
+            (Fr::from(5u64), 0, 2),
+            (Fr::from(5u64), 12, 2),
+            (Fr::from(5u64), 16, 1),
+            (Fr::from(5u64), 16, 0),
+            (Fr::from(5u64), 2 * MAX_INSECURE_POINTS, 2),
+            (Fr::from(5u64), 16, MAX_INSECURE_POINTS + 1),
+            (Fr::from(0u64), 16, 2),
+        ] {
+            assert!(
+                matches!(
+                    TrustedSetup::insecure_from_secret(secret, n, g2),
+                    Err(SetupError::Unsupported { .. })
+                ),
+                "n={n} g2_len={g2}"
+            );
+        }
+    }
+
     #[test]
     fn insecure_setup_is_consistent() {
-        let s = TrustedSetup::insecure_from_secret(ark_bls12_381::Fr::from(12345u64), 16, 5);
+        let s =
+            TrustedSetup::insecure_from_secret(ark_bls12_381::Fr::from(12345u64), 16, 5).unwrap();
         s.check_structure(&[1; 32]).unwrap();
     }
 
     fn small_text() -> String {
-        let s = TrustedSetup::insecure_from_secret(ark_bls12_381::Fr::from(99u64), 4, 3);
+        let s = TrustedSetup::insecure_from_secret(ark_bls12_381::Fr::from(99u64), 4, 3).unwrap();
         let mut t = String::from("4\n3\n");
         for p in &s.g1_lagrange {
             t += &hex::encode(crate::curve::g1_to_bytes(p));

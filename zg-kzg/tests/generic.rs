@@ -20,7 +20,7 @@ const G2_LEN: usize = 9;
 
 fn settings(p: Precompute) -> KzgSettings {
     KzgSettings::from_setup(
-        TrustedSetup::insecure_from_secret(Fr::from(0x1234_5678u64), N, G2_LEN),
+        TrustedSetup::insecure_from_secret(Fr::from(0x1234_5678u64), N, G2_LEN).unwrap(),
         p,
     )
 }

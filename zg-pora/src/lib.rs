@@ -64,6 +64,36 @@
 //! * `serde` — JSON for answers, contexts and ranges (the `zg pora verify` format: camelCase
 //!   fields as in `MineLib.PoraAnswer`, hashes and the sealed data as `0x` hex).
 //!
+//! # Threat model
+//!
+//! **Who may send what.** The three machines have no peers (their `Message` type is
+//! uninhabited): every input comes from their host, which relays the chain (contexts, block
+//! hashes, registrations, submissions) and its own storage (sealed loads, unsealed data).
+//! Answers are untrusted whoever relays them: an answer names its miner id in its body by
+//! design, as `PoraMine.submit` does — the proof is work sealed to that id, and the reward goes
+//! to that id, so the relaying party does not matter.
+//!
+//! **Checked before any state is created.** The [`Verifier`] runs every contract check on an
+//! answer (registration, window, epoch cap, the answer itself, duplicates, the reward) on a
+//! copy of its state and commits only an accepted answer; a rejected input changes nothing.
+//! Its [`VerifierConfig::mainnet`] default is [`Policy::STRICT`] (see below). The [`Miner`]
+//! mines and caches only loads that an iteration of its current task asked for; a load that
+//! arrives unasked, or late from an earlier task, is dropped. The [`Sealer`] refuses contexts
+//! that overlap a known one and data beyond its waiting bound.
+//!
+//! **Bounds.** *Miner*: at most `max_pending` waiting iterations (a 16 KiB scratchpad each),
+//! `cache_loads` cached loads (256 KiB each), `batch` nonces per tick, one load request per
+//! distinct load waited for. *Sealer*: at most `max_waiting` seals waiting for a context (4 KiB
+//! each; [`Sealer::with_max_waiting`], default [`DEFAULT_MAX_WAITING`]), `batch` seals per
+//! step. *Verifier*: recent block hashes within `blockhash_window`; the accepted outputs grow
+//! by at most `2 × targetSubmissions` per epoch and one epoch range per context — state the
+//! contract keeps too, created only by verified answers and by the chain.
+//!
+//! **Out of scope.** Chain reorganisations (the host replays inputs after one), gas and fees,
+//! the integrity of the host's storage (a load with wrong bytes yields answers that fail
+//! verification, never a panic), and, under [`Policy::CONTRACT`], the contract's own seal-offset
+//! hole.
+//!
 //! # Panics and safety
 //! No `unsafe`. Nothing here panics on untrusted input: answers, encodings and proofs get a typed
 //! error ([`VerifyError`], [`DecodeError`]); where the contract's arithmetic would revert
@@ -74,8 +104,12 @@
 //! * The Merkle proof must have exactly `ceil_log2(flowLength) − 4` siblings; the contract folds
 //!   any length, but only that one can reach the root without a Keccak collision.
 //! * [`Policy::STRICT`] also requires the seal offset to lie inside the recalled load. The
-//!   contract does not bound it, so an answer may prove a seal *after* the recalled load; the
-//!   default, [`Policy::CONTRACT`], accepts what the chain accepts.
+//!   contract does not bound it, so an answer may prove a seal *after* the recalled load (a
+//!   miner keeping only the flow's last seals can answer for any load). [`ChainView::new`]
+//!   and [`verify_answer`] use [`Policy::CONTRACT`] (what the chain accepts), but the
+//!   [`Verifier`]'s [`VerifierConfig::mainnet`] defaults to **[`Policy::STRICT`]**: a node
+//!   judging answers should not accept the forgery the chain lets through. Set
+//!   `policy: Policy::CONTRACT` to mirror the chain exactly.
 #![forbid(unsafe_code)]
 // Test code may truncate freely: a wrong cast there fails the test, not a user.
 #![cfg_attr(test, allow(clippy::cast_possible_truncation))]
@@ -110,7 +144,8 @@ pub use ruint::aliases::U256;
 pub use seal::{SuffixLengthError, seal, unseal, unseal_suffix};
 pub use sealed_flow::SealedFlow;
 pub use sealer::{
-    SealedSeal, Sealer, SealerCommand, SealerError, SealerEvent, SealerProtocol, SealerTimer,
+    DEFAULT_MAX_WAITING, SealedSeal, Sealer, SealerCommand, SealerError, SealerEvent,
+    SealerProtocol, SealerTimer,
 };
 pub use verifier::{
     Accepted, Verifier, VerifierCommand, VerifierConfig, VerifierError, VerifierEvent,

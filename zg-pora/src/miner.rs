@@ -73,7 +73,8 @@ pub enum MinerCommand {
     SetShard(ShardConfig),
     /// Mine as another miner id (applies to the current task at once).
     SetMinerId(H256),
-    /// The sealed load asked for with [`MinerRequest::Load`].
+    /// The sealed load asked for with [`MinerRequest::Load`]. A load no iteration of the
+    /// current task waits for is dropped (counted in [`MinerStats::unrequested_loads`]).
     Loaded {
         /// The load's index in the flow.
         load_index: u64,
@@ -217,6 +218,10 @@ pub struct MinerStats {
     pub loads_requested: u64,
     /// Iterations dropped (recall out of the range, load unavailable, task changed).
     pub dropped: u64,
+    /// Loads the host delivered that no waiting iteration of the current task asked for
+    /// (unrequested, or answering a request of an earlier task): dropped, never cached or
+    /// mined.
+    pub unrequested_loads: u64,
 }
 
 /// The miner machine. See the [module docs](self).
@@ -515,9 +520,16 @@ impl Miner {
 
     fn loaded(&mut self, load_index: u64, load: Arc<SealedLoad>) {
         let Some(active) = self.active.as_ref() else {
+            self.stats.unrequested_loads += 1;
             return;
         };
-        for w in self.pending.remove(&load_index).unwrap_or_default() {
+        // Only a load this task asked for (and still waits for) is mined or cached: what the
+        // miner mines never depends on loads arriving unasked, or late from an earlier task.
+        let Some(waiting) = self.pending.remove(&load_index) else {
+            self.stats.unrequested_loads += 1;
+            return;
+        };
+        for w in waiting {
             self.pending_count -= 1;
             Self::scan(
                 &mut self.out,

@@ -109,7 +109,17 @@ pub enum SealerError {
     /// A seal index whose sectors overflow 64 bits.
     #[error("seal index {0} out of range")]
     SealIndex(u64),
+    /// Data for a new seal while `max` seals already wait for their context.
+    #[error("{max} seals already wait for their context")]
+    Full {
+        /// The sealer's bound ([`Sealer::with_max_waiting`]).
+        max: usize,
+    },
 }
+
+/// Seals a [`Sealer`] keeps waiting for their context unless told otherwise: 16,384 seals,
+/// 64 MiB of unsealed data.
+pub const DEFAULT_MAX_WAITING: usize = 16_384;
 
 /// The sealer machine. See the [module docs](self).
 ///
@@ -118,7 +128,10 @@ pub enum SealerError {
 /// * Inputs, in any order: [`SealerCommand::Context`] for each epoch context the flow contract
 ///   reports, [`SealerCommand::Data`] for each seal's unsealed 4 KiB as it arrives, and
 ///   [`SealerTimer::Continue`] whenever the sealer scheduled one. A rejected input
-///   ([`SealerError`]) changes nothing and outputs nothing.
+///   ([`SealerError`]) changes nothing and outputs nothing. At most `max_waiting` seals wait
+///   for a context ([`Sealer::with_max_waiting`]); data beyond that is refused
+///   ([`SealerError::Full`]), not queued. Data fed twice for one seal is sealed twice
+///   (sealing is deterministic: both outputs are equal).
 /// * Outputs, drained in order after every input: for each step that sealed something, the
 ///   [`SealerEvent::Sealed`] seals (at most `batch`, ascending index) then one
 ///   [`SealerEvent::Progress`]; and, when more seals are ready, `ScheduleTimeout` of
@@ -177,6 +190,7 @@ pub struct Sealer {
     /// Unsealed data by seal index.
     pending: BTreeMap<u64, Box<[u8; SEAL_SIZE]>>,
     sealed: u64,
+    max_waiting: usize,
     continuing: bool,
     out: Outbox<SealerProtocol>,
 }
@@ -201,9 +215,19 @@ impl Sealer {
             contexts: BTreeMap::new(),
             pending: BTreeMap::new(),
             sealed: 0,
+            max_waiting: DEFAULT_MAX_WAITING,
             continuing: false,
             out: Outbox::new(),
         }
+    }
+
+    /// Holds at most `max` seals waiting for their context (at least one; default
+    /// [`DEFAULT_MAX_WAITING`]): data for a further seal is refused with
+    /// [`SealerError::Full`] until contexts let some be sealed. Memory is bounded by
+    /// `max × 4 KiB` plus the known contexts.
+    pub fn with_max_waiting(mut self, max: usize) -> Self {
+        self.max_waiting = max.max(1);
+        self
     }
 
     /// Seals sealed so far.
@@ -303,6 +327,12 @@ impl Machine<SealerProtocol> for Sealer {
             Input::Command(SealerCommand::Data { seal_index, data }) => {
                 if seal_index.checked_mul(SECTORS_PER_SEAL).is_none() {
                     return Err(SealerError::SealIndex(seal_index));
+                }
+                if self.pending.len() >= self.max_waiting && !self.pending.contains_key(&seal_index)
+                {
+                    return Err(SealerError::Full {
+                        max: self.max_waiting,
+                    });
                 }
                 self.pending.insert(seal_index, data);
             }

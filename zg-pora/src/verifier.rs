@@ -191,6 +191,13 @@ impl VerifierConfig {
     /// The mainnet parameters of 0G-FORMATS §5 (750-block window, 4 subtasks, 100 target
     /// submissions, 256 shards) with an 800-block subtask interval (the public 0G deploy configs'
     /// non-overlapping windows), for a given initial difficulty and reward configuration.
+    ///
+    /// **Policy: [`Policy::STRICT`], stricter than the chain.** The contract accepts an answer
+    /// whose seal lies *after* the recalled load (seal offset ≥ 64), which lets a miner that
+    /// keeps only the flow's last seals answer for any load; this default rejects it with
+    /// [`VerifyError::SealOffsetOutsideLoad`]. Honest miners never produce such an answer, so
+    /// the two policies agree on every honest answer. To mirror the chain exactly (predict what
+    /// `PoraMine.submit` accepts, forgeries included), set `policy: Policy::CONTRACT`.
     pub fn mainnet(difficulty: U256, reward: RewardConfig) -> Self {
         VerifierConfig {
             difficulty,
@@ -204,7 +211,7 @@ impl VerifierConfig {
             min_difficulty: U256::ZERO,
             blockhash_window: 256,
             reward,
-            policy: Policy::CONTRACT,
+            policy: Policy::STRICT,
         }
     }
 }

@@ -71,7 +71,7 @@ fn batches_pause_and_resume_with_loads() {
     let outs = drain(&mut m);
     assert_eq!(m.stats().iterations, 4);
     assert_eq!(m.pending(), 4);
-    let requested = loads(&outs);
+    let mut requested = loads(&outs);
     assert!(!requested.is_empty());
     // The next tick stops at max_pending.
     m.handle(
@@ -79,7 +79,7 @@ fn batches_pause_and_resume_with_loads() {
         Input::Timeout(MinerTimer::Tick { generation: 1 }),
     )
     .unwrap();
-    drain(&mut m);
+    requested.extend(loads(&drain(&mut m)));
     assert_eq!(m.pending(), 6);
     m.handle(
         Timestamp(20),
@@ -89,10 +89,9 @@ fn batches_pause_and_resume_with_loads() {
     drain(&mut m);
     assert_eq!(m.stats().iterations, 6);
     // Loads arrive: the waiting iterations are scanned.
-    let mut requested: Vec<u64> = requested;
     requested.sort_unstable();
     requested.dedup();
-    for i in 0..f.loads.len() as u64 {
+    for &i in &requested {
         m.handle(
             Timestamp(21),
             Input::Command(MinerCommand::Loaded {
@@ -110,15 +109,17 @@ fn batches_pause_and_resume_with_loads() {
         .filter(|o| matches!(o, Output::Event(MinerEvent::Answer(_))))
         .count();
     assert_eq!(answers as u64, m.stats().answers);
-    // Now every load is cached: a tick scans at once and requests nothing.
+    // Now every load it asked for is cached: a tick recalling only those scans at once.
     m.handle(
         Timestamp(30),
         Input::Timeout(MinerTimer::Tick { generation: 1 }),
     )
     .unwrap();
     let outs = drain(&mut m);
-    assert!(loads(&outs).is_empty());
-    assert_eq!(m.stats().scans, 10);
+    let again = loads(&outs);
+    assert!(again.iter().all(|i| !requested.contains(i)), "{again:?}");
+    assert_eq!(m.stats().scans, 10 - m.pending() as u64);
+    assert!(m.stats().scans > 6);
 }
 
 /// A miner given a task every seal of which meets the target (window ends at 1,000 ms), after
@@ -257,4 +258,58 @@ fn a_load_after_expiry_is_never_mined() {
             .any(|o| matches!(o, Output::Event(MinerEvent::ContextExpired { epoch: 1 })))
     );
     assert!(m.params().is_none());
+}
+
+/// Attack (a host answering out of turn, or a reply to an earlier task arriving late): loads
+/// nobody asked for, with the wrong bytes, delivered before the first tick. Before the fix they
+/// were cached and mined at once — answers from bytes the miner never asked for, and what was
+/// mined depended on that arrival order; now they are dropped and the tick asks for its loads.
+#[test]
+fn unrequested_loads_are_neither_cached_nor_mined() {
+    let f = Fixture::new(4, 2, H256([2; 32]));
+    let mut m = Miner::new(MinerConfig::new(f.miner_id, 1)).unwrap();
+    m.handle(Timestamp(0), Input::Command(task(&f, U256::MAX, 1)))
+        .unwrap();
+    drain(&mut m);
+    let n = f.loads.len();
+    for i in 0..n {
+        m.handle(
+            Timestamp(0),
+            Input::Command(MinerCommand::Loaded {
+                load_index: i as u64,
+                load: Arc::new(f.loads[(i + 1) % n].clone()),
+            }),
+        )
+        .unwrap();
+    }
+    assert_eq!(m.stats().unrequested_loads, n as u64);
+    m.handle(
+        Timestamp(0),
+        Input::Timeout(MinerTimer::Tick { generation: 1 }),
+    )
+    .unwrap();
+    let outs = drain(&mut m);
+    assert!(!loads(&outs).is_empty(), "the tick asks for its loads");
+    assert!(
+        !outs
+            .iter()
+            .any(|o| matches!(o, Output::Event(MinerEvent::Answer(_)))),
+        "nothing mined from unrequested bytes"
+    );
+    assert_eq!(m.stats().scans, 0);
+    // A reply for a request of the previous task, after a task change, is dropped too.
+    let asked = loads(&outs)[0];
+    m.handle(Timestamp(1), Input::Command(task(&f, U256::MAX, 1)))
+        .unwrap();
+    drain(&mut m);
+    m.handle(
+        Timestamp(1),
+        Input::Command(MinerCommand::Loaded {
+            load_index: asked,
+            load: Arc::new(f.loads[asked as usize].clone()),
+        }),
+    )
+    .unwrap();
+    assert!(drain(&mut m).is_empty());
+    assert_eq!(m.stats().unrequested_loads, n as u64 + 1);
 }

@@ -445,3 +445,63 @@ fn a_context_holding_no_seal_end_seals_nothing() {
         );
     }
 }
+
+/// Flood: data for 20,000 far-future seals whose context is not known (a host relaying what
+/// peers push). Before the bound, every one was queued (80 MB here, unbounded in general); now
+/// at most `max_waiting` wait, the rest are refused with `SealerError::Full`, a refused input
+/// changes nothing, and once a context arrives the waiting seals seal and make room again.
+#[test]
+fn far_future_data_flood_is_capped() {
+    use zg_core::machine::{Input, Machine, Output};
+    use zg_pora::SealerError;
+    let max = 100;
+    let mut sealer = Sealer::new(H256([0x66; 32]), 1_000).with_max_waiting(max);
+    let mut refused = 0;
+    for i in 0..20_000u64 {
+        let data = SealerCommand::Data {
+            seal_index: 1_000_000 + i * 7,
+            data: Box::new([i as u8; 4096]),
+        };
+        match sealer.handle(Timestamp(i), Input::Command(data)) {
+            Ok(()) => {}
+            Err(SealerError::Full { max: m }) => {
+                assert_eq!(m, max);
+                refused += 1;
+            }
+            Err(e) => panic!("unexpected {e}"),
+        }
+        assert!(sealer.waiting() <= max, "{} waiting", sealer.waiting());
+        assert!(sealer.drain_outputs().is_empty());
+    }
+    assert_eq!(refused, 20_000 - max);
+    // Re-sending a waiting seal's data is not a new entry: accepted at the bound.
+    sealer
+        .handle(
+            Timestamp(20_000),
+            Input::Command(SealerCommand::Data {
+                seal_index: 1_000_000,
+                data: Box::new([0; 4096]),
+            }),
+        )
+        .unwrap();
+    // A context covering the waiting seals frees the room.
+    sealer
+        .handle(
+            Timestamp(20_001),
+            Input::Command(SealerCommand::Context {
+                digest: H256([5; 32]),
+                range: EpochRange {
+                    start: 16 * 1_000_000,
+                    end: 16 * 2_000_000,
+                },
+            }),
+        )
+        .unwrap();
+    let sealed = sealer
+        .drain_outputs()
+        .into_iter()
+        .filter(|o| matches!(o, Output::Event(SealerEvent::Sealed(_))))
+        .count();
+    assert_eq!(sealed, max);
+    assert_eq!(sealer.waiting(), 0);
+}

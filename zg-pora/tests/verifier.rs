@@ -54,9 +54,13 @@ struct Harness {
 
 impl Harness {
     fn new() -> Self {
+        Self::with_config(config())
+    }
+
+    fn with_config(config: VerifierConfig) -> Self {
         let f = Fixture::new(11, 4, H256([0x42; 32]));
         let mut h = Harness {
-            v: Verifier::new(config()).unwrap(),
+            v: Verifier::new(config).unwrap(),
             f,
             now: Timestamp::from_secs(T0),
             block: 990,
@@ -397,4 +401,109 @@ proptest! {
         let base_paid = donated - U256::from(pool.total_base_reward().units());
         prop_assert_eq!(paid, fee_paid + base_paid);
     }
+}
+
+/// Attack: an answer re-pointed at the seal *after* its recalled load (seal offset + 64, the
+/// next load's seal with the same pad part), which the contract accepts. A verifier built from
+/// `VerifierConfig::mainnet` used to accept it too (its default was the contract's policy);
+/// it now defaults to the strict one and refuses it, while the contract policy still mirrors
+/// the chain.
+#[test]
+fn mainnet_default_refuses_a_seal_after_the_recalled_load() {
+    use zg_pora::pora::SECTORS_PER_LOAD;
+    let mainnet = VerifierConfig::mainnet(U256::from(8u8), config().reward);
+    let mut verdicts = Vec::new();
+    for policy in [mainnet.policy, Policy::CONTRACT] {
+        let mut h = Harness::with_config(VerifierConfig { policy, ..config() });
+        h.advance_to(1001);
+        let w = h.v.worker_context(&h.f.miner_id).unwrap();
+        let params = MiningParams::new(
+            h.f.miner_id,
+            w.subtask_digest,
+            h.f.range(ShardConfig::FULL),
+            U256::MAX,
+            w.context.flow_length,
+        )
+        .unwrap();
+        let loads = h.f.loads.len() as u64;
+        let hit = Fixture::nonces(3, 64)
+            .into_iter()
+            .flat_map(|n| params.mine_batch(&[n], |i| h.f.load(i)))
+            .find(|hit| hit.recall_position / SECTORS_PER_LOAD + 1 < loads)
+            .unwrap();
+        let mut a = h.f.answer(&params, &hit);
+        a.context_digest = w.context.digest;
+        let next =
+            h.f.load(hit.recall_position / SECTORS_PER_LOAD + 1)
+                .unwrap();
+        a.seal_offset = hit.seal_offset + 64;
+        a.recall_position = hit.recall_position + SECTORS_PER_LOAD;
+        *a.sealed_data = *next.seal(hit.seal_offset as usize).unwrap();
+        a.merkle_proof = zg_pora::answer::seal_proof(&h.f.flow, a.recall_position / 16).unwrap();
+        verdicts.push(h.submit(&a).map(|e| accepted(&e).len()));
+    }
+    assert_eq!(
+        verdicts[0],
+        Err(VerifierError::Rejected(VerifyError::SealOffsetOutsideLoad)),
+        "mainnet's default policy accepted a seal outside the recalled load"
+    );
+    assert_eq!(mainnet.policy, Policy::STRICT);
+    // The contract's policy does not check the offset (the moved answer then stands or falls
+    // on its quality, as on chain; `tests/verify.rs` shows one the contract accepts).
+    assert!(verdicts[1] != Err(VerifierError::Rejected(VerifyError::SealOffsetOutsideLoad)));
+}
+
+/// Flood: 600 forged submissions (tampered data, proof or nonce, unregistered or zero miner
+/// ids, another context) and 100 replays of an accepted answer. Bound stated in the crate's
+/// threat model: only verified answers create state — every forgery is refused, emits nothing,
+/// and leaves the epoch count, the balances and the reward pool as they were.
+#[test]
+fn a_flood_of_forged_answers_creates_no_state() {
+    let mut h = Harness::new();
+    h.advance_to(1001);
+    let answers = h.answers(4, 2);
+    h.submit(&answers[0]).unwrap();
+    let before = (
+        h.v.current_submissions(),
+        h.v.balance(&h.f.miner_id),
+        format!("{:?}", h.v.rewards()),
+    );
+    for i in 0..600usize {
+        let mut a = answers[1].clone();
+        match i % 6 {
+            0 => a.sealed_data[i % 4096] ^= 1 << (i % 8),
+            1 => {
+                let n = a.merkle_proof.len();
+                a.merkle_proof[i % n].0[i % 32] ^= 1;
+            }
+            2 => a.nonce.0[i % 32] ^= 1,
+            3 => {
+                // Never the registered id (all 0x42).
+                let mut id = [0xee; 32];
+                id[..8].copy_from_slice(&(i as u64).to_be_bytes());
+                a.miner_id = H256(id);
+            }
+            4 => a.miner_id = H256::ZERO,
+            _ => a.context_digest.0[i % 32] ^= 1,
+        }
+        let got = h.submit(&a);
+        assert!(got.is_err(), "forgery {i} accepted: {got:?}");
+    }
+    for _ in 0..100 {
+        assert_eq!(
+            h.submit(&answers[0]),
+            Err(VerifierError::Rejected(VerifyError::DuplicateOutput))
+        );
+    }
+    assert!(h.v.drain_outputs().is_empty());
+    assert_eq!(
+        (
+            h.v.current_submissions(),
+            h.v.balance(&h.f.miner_id),
+            format!("{:?}", h.v.rewards()),
+        ),
+        before
+    );
+    // The honest second answer is still accepted afterwards.
+    assert_eq!(accepted(&h.submit(&answers[1]).unwrap()).len(), 1);
 }

@@ -26,10 +26,10 @@ use zg_serving::provider::{
 };
 use zg_serving::session::{SessionToken, SignedToken, TokenError};
 use zg_serving::settlement::{ItemResult, SettlementStatus};
+use zg_serving::user::{UserBroker, UserConfig};
 use zg_testkit::serving::{
     INPUT_PRICE, LOCK_SECS, OUTPUT_PRICE, PROVIDER, domain, genesis, provider_tee, user_key,
 };
-use zg_serving::user::{UserBroker, UserConfig};
 
 const CHAIN: NodeId = NodeId(0);
 const PROV: NodeId = NodeId(1);

@@ -210,12 +210,21 @@ fn repair(lane: &mut LaneReport, seed: u64, object: &[u8], root: H256) -> Result
         format!("node 4 served a corrupt shard: rejected by its Merkle root ({rejected:?})"),
         rejected.contains(&NodeId(4)),
     );
+    // Shards whose bytes arrived and matched their root in the manifest, and from whom.
+    let verified: Vec<(usize, NodeId)> = mine
+        .iter()
+        .filter_map(|(_, e)| match e {
+            RepairEvent::Verified { shard, from } => Some((*shard, *from)),
+            _ => None,
+        })
+        .collect();
     lane.check(
         format!(
-            "node 2 never answered: timed out and shard 1 fetched from its replica on node 6 \
-             (timeouts: {timed_out:?})"
+            "node 2 never answered: timed out, and shard 1's bytes were fetched from its replica \
+             on node 6 and matched their root (timeouts: {timed_out:?}; verified shard, sender: \
+             {verified:?})"
         ),
-        timed_out.contains(&NodeId(2)),
+        timed_out.contains(&NodeId(2)) && verified.contains(&(1, NodeId(6))),
     );
     Ok(())
 }
