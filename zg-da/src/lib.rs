@@ -1,6 +1,12 @@
-//! The data-availability lane, built from the other zg crates (not built yet).
-//!
-//! This crate will turn a blob into KZG-committed cells, pick a signing committee by VRF sortition over
-//! the epoch beacon, collect BLS signatures into a quorum certificate, and let light clients sample
-//! cells and anyone reconstruct a blob from half of them.
+//! zg-da: the DA publishing lane.
 #![forbid(unsafe_code)]
+
+mod error;
+pub mod payload;
+
+pub use error::Error;
+pub use payload::{
+    CELLS_TO_RECOVER, COLUMNS, CellWithProof, Column, EncodedBlob, EncodedPayload,
+    FRAME_BYTES_PER_BLOB, Header, MAX_BLOBS, MAX_PAYLOAD_BYTES, blob_count, encode_payload,
+    frame_blobs, payload_from_blobs, payload_id, reconstruct_payload, valid_cells, verify_cells,
+};
