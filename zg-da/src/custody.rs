@@ -60,6 +60,7 @@ pub struct SeatCustody {
 /// The custody assignment of an epoch.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Custody {
+    seed: H256,
     replication: u16,
     columns_per_seat: u16,
     seats: Vec<SeatCustody>,
@@ -151,6 +152,7 @@ impl Custody {
             });
         }
         Ok(Custody {
+            seed: *seed,
             replication: r,
             columns_per_seat,
             seats,
@@ -181,6 +183,26 @@ impl Custody {
             })
             .collect();
         Custody::assign(&committee.selection.seed, &members, r)
+    }
+
+    /// The epoch seed custody was drawn from.
+    pub fn seed(&self) -> H256 {
+        self.seed
+    }
+
+    /// The committee reference signers attest to and certificates name:
+    /// `keccak256("zg-da/committee/v1" || seed || u16_be(r) || for each seat by rank:
+    /// u64_be(node) || u64_be(seat))`. Two parties agree on it iff they agree on the seed, the
+    /// replication and every seat's rank.
+    pub fn reference(&self) -> H256 {
+        let mut bytes = Vec::with_capacity(32 + 2 + 16 * self.seats.len());
+        bytes.extend_from_slice(self.seed.as_bytes());
+        bytes.extend_from_slice(&self.replication.to_be_bytes());
+        for s in &self.seats {
+            bytes.extend_from_slice(&s.node.0.to_be_bytes());
+            bytes.extend_from_slice(&s.seat.to_be_bytes());
+        }
+        keccak256_parts(&[b"zg-da/committee/v1", &bytes])
     }
 
     /// The replication factor `r` asked for.

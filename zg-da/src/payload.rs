@@ -458,6 +458,15 @@ impl EncodedPayload {
         Ok(Column { index, cells })
     }
 
+    /// The columns named (a signer's custody), in the order given; out-of-range indices are
+    /// skipped.
+    pub fn columns_at(&self, indices: &[u16]) -> Vec<Column> {
+        indices
+            .iter()
+            .filter_map(|&j| self.column(usize::from(j)).ok())
+            .collect()
+    }
+
     /// Every column, `0..128`.
     pub fn columns(&self) -> Vec<Column> {
         (0..COLUMNS).filter_map(|j| self.column(j).ok()).collect()
