@@ -190,21 +190,16 @@
 // Test code may truncate freely: a wrong cast there fails the test, not a user.
 #![cfg_attr(test, allow(clippy::cast_possible_truncation))]
 
-mod bitmap;
-mod bls;
 mod certificate;
 pub mod codec;
 mod config;
 mod error;
 mod evidence;
-#[cfg(feature = "insecure-test-scheme")]
-mod insecure;
 mod node;
 mod partition;
 mod protocol;
 mod receipt;
 mod redeem;
-mod scheme;
 #[cfg(feature = "sim")]
 pub mod simulation;
 mod staking;
@@ -212,14 +207,10 @@ mod types;
 mod validators;
 mod votes;
 
-pub use bitmap::SignerBitmap;
-pub use bls::{Bls, BlsPublicKey, BlsSecretKey, BlsSignature, DST_POP, DST_SIGNATURE};
 pub use certificate::Certificate;
 pub use config::{Config, Timeout};
 pub use error::Error;
 pub use evidence::Evidence;
-#[cfg(feature = "insecure-test-scheme")]
-pub use insecure::{InsecureKey, InsecureSignature, InsecureTestScheme};
 pub use node::{Node, PartitionState};
 pub use partition::{Step, WorkStats};
 pub use protocol::{
@@ -229,7 +220,6 @@ pub use receipt::{
     BURN_EVENT_LEN, BurnBatch, BurnEvent, BurnReceipt, ValueCommitment, verify_receipt,
 };
 pub use redeem::{BurnId, Redeem, RedeemCommand, RedeemRecord, Redeemed, Redeemer};
-pub use scheme::{BatchItem, Scheme};
 pub use staking::{Slashing, StakeLedger};
 pub use types::{
     Height, PROPOSAL_DOMAIN, PROPOSAL_SIGNING_LEN, PartitionId, Proposal, Round, SignedProposal,
@@ -237,3 +227,20 @@ pub use types::{
     vote_signing_bytes,
 };
 pub use validators::{MAX_VALIDATORS, StakeEntry, StakeTable, Validator, ValidatorSet};
+
+// The signature layer lives in zg-bls (so the DA and alignment lanes share it without
+// depending on consensus); the same names stay re-exported here, at the same paths.
+pub use zg_bls::{
+    BatchItem, Bls, BlsPublicKey, BlsSecretKey, BlsSignature, DST_POP, DST_SIGNATURE, Scheme,
+    SignerBitmap,
+};
+#[cfg(feature = "insecure-test-scheme")]
+pub use zg_bls::{InsecureKey, InsecureSignature, InsecureTestScheme};
+
+/// The crate's internal paths to the moved modules.
+mod bitmap {
+    pub(crate) use zg_bls::SignerBitmap;
+}
+mod scheme {
+    pub(crate) use zg_bls::{BatchItem, Scheme};
+}

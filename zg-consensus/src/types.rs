@@ -56,16 +56,9 @@ impl fmt::Display for Round {
 }
 
 /// A validator's position in one epoch's [`ValidatorSet`](crate::ValidatorSet) (sorted by
-/// public key), the bit it occupies in certificate bitmaps.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct ValidatorIndex(pub u16);
-
-impl ValidatorIndex {
-    /// As a `usize` for indexing.
-    pub const fn get(self) -> usize {
-        self.0 as usize
-    }
-}
+/// public key), the bit it occupies in certificate bitmaps. Defined in zg-bls, beside
+/// [`SignerBitmap`](crate::SignerBitmap).
+pub use zg_bls::ValidatorIndex;
 
 /// The two voting steps of a round.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

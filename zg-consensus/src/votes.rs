@@ -566,9 +566,9 @@ impl<S: Scheme> VoteKeeper<S> {
     }
 }
 
-/// Checks `items` (sorted by value) as one batch; on failure splits them and recurses. Good
+/// Checks `items` (sorted by value) as one batch; on failure bisects them (zg-bls). Good
 /// votes go to `good`, and the aggregate signature of each verified group to `groups`.
-#[allow(clippy::too_many_arguments)] // a recursive helper over the keeper's borrowed parts
+#[allow(clippy::too_many_arguments)] // a helper over the keeper's borrowed parts
 fn bisect<S: Scheme>(
     set: &ValidatorSet<S>,
     slot: &Slot,
@@ -581,38 +581,14 @@ fn bisect<S: Scheme>(
     report: &mut Verified,
     groups: &mut Vec<(Option<H256>, S::Signature)>,
 ) {
-    if items.is_empty() {
-        return;
-    }
-    if !known_bad {
-        report.checks += 1;
-        if let Some(aggs) = check_batch(set, slot, round, kind, slots, items) {
-            good.extend_from_slice(items);
-            groups.extend(aggs);
-            return;
-        }
-    }
-    if let [(_, idx)] = items {
-        report.dropped.push(*idx);
-        return;
-    }
-    let (left, right) = items.split_at(items.len() / 2);
-    report.checks += 1;
-    if let Some(aggs) = check_batch(set, slot, round, kind, slots, left) {
-        good.extend_from_slice(left);
-        groups.extend(aggs);
-        // The whole failed and the left half passed, so the right half must fail.
-        bisect(
-            set, slot, round, kind, slots, right, true, good, report, groups,
-        );
-    } else {
-        bisect(
-            set, slot, round, kind, slots, left, true, good, report, groups,
-        );
-        bisect(
-            set, slot, round, kind, slots, right, false, good, report, groups,
-        );
-    }
+    // zg-bls's bisection: the same splitting and the same order of checks.
+    let found = zg_bls::bisect(items, known_bad, |part| {
+        check_batch(set, slot, round, kind, slots, part)
+    });
+    good.extend(found.good);
+    groups.extend(found.accepted.into_iter().flatten());
+    report.dropped.extend(found.bad.iter().map(|&(_, idx)| idx));
+    report.checks += found.checks;
 }
 
 /// One batch check of votes grouped by value: per group, the aggregate key and signature over

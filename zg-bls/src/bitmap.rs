@@ -1,8 +1,21 @@
-//! A fixed-length bitmap of validator indices (who signed a certificate).
+//! A fixed-length bitmap of member indices (who signed a certificate).
 
-use crate::types::ValidatorIndex;
+/// A member's position in an ordered signer set — an epoch's validator set, a DA or alignment
+/// committee — and the bit it occupies in a [`SignerBitmap`].
+///
+/// The set decides the order (zg-consensus sorts validators by public key); the index means
+/// nothing outside the set it was taken from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct ValidatorIndex(pub u16);
 
-/// One bit per validator of a set, bit `i` for [`ValidatorIndex`]`(i)`.
+impl ValidatorIndex {
+    /// As a `usize` for indexing.
+    pub const fn get(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// One bit per member of a signer set, bit `i` for [`ValidatorIndex`]`(i)`.
 ///
 /// Wire form: `len:u16` then `ceil(len / 8)` bytes, bit `i` in byte `i / 8` at position `i % 8`
 /// (least significant first); unused high bits of the last byte must be zero.
