@@ -178,3 +178,56 @@ fn sample_a_complete_payload_is_available() {
     assert!(!o.status.success());
     assert!(text(&o).contains("payload id"), "{}", text(&o));
 }
+
+#[test]
+fn simulate_ends_with_the_json_summary() {
+    let o = zg(&[
+        "da",
+        "simulate",
+        "--signers",
+        "12",
+        "--byzantine",
+        "1",
+        "--withholding",
+        "1",
+        "--payload-bytes",
+        "5000",
+        "--seed",
+        "3",
+        "--loss",
+        "0.05",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let last: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    for key in [
+        "certified",
+        "certificate_bytes",
+        "signed_seat_fraction",
+        "sampling",
+        "reconstructed",
+        "false_available",
+    ] {
+        assert!(last.get(key).is_some(), "missing {key}: {stdout}");
+    }
+    assert_eq!(last["certified"], true, "{stdout}");
+    assert_eq!(last["reconstructed"], true, "{stdout}");
+    assert_eq!(last["false_available"], 0, "{stdout}");
+    // A withholding majority: no certificate.
+    let o = zg(&[
+        "da",
+        "simulate",
+        "--signers",
+        "12",
+        "--withholding",
+        "10",
+        "--payload-bytes",
+        "5000",
+        "--seed",
+        "4",
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let last: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(last["certified"], false, "{stdout}");
+    assert_eq!(last["false_available"], 0, "{stdout}");
+}

@@ -10,16 +10,24 @@
 //!   root. [`reconstruct_payload`] rebuilds the bytes from any 64 valid cells per blob.
 //! - [`custody`]: who holds which columns in an epoch, from a zg-vrf committee: every column is
 //!   held by at least `r` seats, by construction.
+//! - [`certificate`]: the epoch's [`DaCommittee`] (claims checked against the stake table and
+//!   epoch seed, custody, BLS keys) and the quorum [`Certificate`] — canonical bytes of stated
+//!   size, checked with one pairing equation, forgeries rejected with typed errors; its hash is
+//!   what a consensus partition orders.
 //! - Machines (sans-IO, `zg_core::machine`): [`Signer`] (a DA node: verify, persist, then sign),
-//!   [`Sampler`] (a light client: `s` random cells per blob, `Available { confidence }` with the
-//!   exact bound of [`false_available_bound`]) and [`Reconstructor`] (fetch, recover, check).
-//!   Each module states its driving contract and drives the machine in a doctest.
+//!   [`Aggregator`] (disperse, resend, aggregate optimistically with zg-bls, certify once
+//!   `⌈2N/3⌉` seats signed and every column has `k` signers), [`Sampler`] (a light client: `s`
+//!   random cells per blob, `Available { confidence }` with the exact bound of
+//!   [`false_available_bound`]) and [`Reconstructor`] (fetch, recover, check). Each module
+//!   states its driving contract; the sampler and reconstructor modules drive theirs in a
+//!   doctest, and `tests/` drives all four.
+//! - `simulation` (feature `sim`): the whole lane in the zg-core simulator with Byzantine,
+//!   withholding and refusing members, lossy links and a crash; used by `zg da simulate`.
 //!
-//! # What it is not (yet)
-//! The disperser/aggregator machine and the quorum certificate need the workspace's BLS crate
-//! (zg-bls, issue 20) and are not in this crate yet; the [`Signer`] already produces the
-//! attestation those will aggregate (one common message per payload, [`attestation_message`],
-//! signed by the host's key). No I/O: the host moves messages, persists records and signs.
+//! # What it is not
+//! No I/O: the host moves messages, persists records and signs (the [`Signer`] asks its host
+//! to sign [`attestation_message`], so a key may live in a remote signer). Not the live 0G DA
+//! network's BN254 formats.
 //!
 //! # Example
 //! ```
@@ -73,9 +81,15 @@
 //!   sampler's seed; a holder that serves one sampler and withholds from everyone else defeats
 //!   that sampler (selective disclosure), which is why custody spreads each column over `r`
 //!   seats and many samplers sample independently.
-//! - **Out of scope here.** Aggregation, certificates and their replay protection (zg-bls),
-//!   rate limiting of deliveries that fail verification (a transport concern; each costs one
-//!   batch check of at most the signer's columns).
+//! - **Certificates.** A certificate names its epoch, committee and payload, and the verifier
+//!   compares each with its own before the one pairing equation; another payload's or
+//!   epoch's certificate, a bitmap naming non-members, or signers short of `⌈2N/3⌉` seats are
+//!   typed [`CertificateError`]s. The aggregator counts an attestation only from the member the
+//!   transport says sent it, once, and drops signatures the aggregate check isolates.
+//! - **Out of scope here.** Rate limiting of deliveries that fail verification (a transport
+//!   concern; each costs one batch check of at most the signer's columns); members that sign
+//!   without storing are not caught by the certificate (that is what `k`, custody and
+//!   sampling are for).
 //!
 //! # Features
 //! - `parallel`: [`encode_payload`] encodes blobs on the rayon pool (and zg-kzg's `parallel`).
@@ -86,6 +100,8 @@
 //! headers, cells, proofs and messages are typed errors or refusals.
 #![forbid(unsafe_code)]
 
+pub mod aggregator;
+pub mod certificate;
 pub mod custody;
 mod error;
 pub mod payload;
@@ -93,7 +109,13 @@ pub mod reconstructor;
 pub mod retrieval;
 pub mod sampler;
 pub mod signer;
+#[cfg(feature = "sim")]
+pub mod simulation;
 
+pub use aggregator::{
+    Aggregation, AggregationFailure, Aggregator, AggregatorConfig, AggregatorError,
+};
+pub use certificate::{Certificate, CertificateError, DaCommittee, DaMember};
 pub use custody::{Custody, DA_SIGNER_ROLE, SeatCustody, SeatHolder};
 pub use error::Error;
 pub use payload::{

@@ -5,8 +5,9 @@
 //! Corrupt cells are excluded by their proofs (each message is verified in one batch, bisected
 //! on failure) and the holder that sent one is reported ([`Event::BadHolder`]) and never asked
 //! again. It asks for cells `0..64` of each blob first (when all of them verify the blob is
-//! read off directly, with no recovery), and for each cell that cannot be had from any holder
-//! it asks for the next unrequested cell of that blob. Bytes come out only after the recovered
+//! read off directly, with no recovery), and for each cell that no holder has, or whose request
+//! times out, it asks for the next unrequested cell of that blob (silent holders are asked again
+//! later, until the deadline). Bytes come out only after the recovered
 //! blobs match the header's commitments, the framing decodes strictly and the file root
 //! matches: a reconstructor never reports wrong bytes.
 //!
@@ -168,6 +169,8 @@ struct BlobProgress {
     wanted: u16,
     /// Of those, cells no holder could give.
     lost: u16,
+    /// Timeouts seen: one more cell is asked for per timeout (up to all 128).
+    slack: u16,
 }
 
 /// The reconstructor. See the [module docs](self).
@@ -238,7 +241,8 @@ impl Reconstructor {
         loop {
             for (b, p) in self.blobs.iter_mut().enumerate() {
                 let blob = u32::try_from(b).unwrap_or(u32::MAX);
-                while usize::from(p.wanted - p.lost) < CELLS_TO_RECOVER
+                while usize::from(p.wanted.saturating_sub(p.lost).saturating_sub(p.slack))
+                    < CELLS_TO_RECOVER
                     && usize::from(p.wanted) < COLUMNS
                 {
                     self.fetch.want(CellRef {
@@ -342,7 +346,14 @@ impl Machine<Reconstruction> for Reconstructor {
         match input {
             Input::Message { from, message } => self.on_message(now, from, message),
             Input::Timeout(Timer::Request { peer, id }) => {
-                if self.fetch.on_timeout(peer, id) {
+                if let Some(cells) = self.fetch.on_timeout(peer, id) {
+                    // A slow cell may never come: ask for one more cell of its blob for each,
+                    // so any 64 that arrive first suffice.
+                    for c in cells {
+                        if let Some(p) = self.blobs.get_mut(c.blob as usize) {
+                            p.slack = p.slack.saturating_add(1);
+                        }
+                    }
                     self.step(now);
                 }
                 Ok(())

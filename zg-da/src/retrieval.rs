@@ -512,19 +512,26 @@ impl Fetcher {
         Ok(())
     }
 
-    /// Request `id` to `peer` is due: its unanswered cells go to the next holder. Stale timers
-    /// do nothing (returns whether anything changed).
-    pub(crate) fn on_timeout(&mut self, peer: NodeId, id: u64) -> bool {
+    /// Request `id` to `peer` is due: its unanswered cells go to the next holder, and `peer`
+    /// is asked again after all others (until the owner's deadline). Stale timers do nothing
+    /// (returns the cells that timed out, `None` for a stale timer).
+    pub(crate) fn on_timeout(&mut self, peer: NodeId, id: u64) -> Option<Vec<CellRef>> {
         if self.open.get(&id).is_none_or(|(p, _)| *p != peer) {
-            return false;
+            return None;
         }
+        let mut timed_out = Vec::new();
         for i in 0..self.targets.len() {
             if self.targets[i].status == (Status::InFlight { peer, id }) {
                 self.settle(i, Status::Idle);
+                // Silence may be a lost message: the peer goes to the back of the queue and is
+                // asked again after every other holder (a peer that answered `Missing` or sent
+                // a bad cell is not).
+                self.targets[i].untried.insert(0, peer);
+                timed_out.push(self.targets[i].cell);
             }
         }
         self.open.remove(&id);
-        true
+        Some(timed_out)
     }
 
     /// Targets not verified (idle, in flight or lost).

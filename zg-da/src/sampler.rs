@@ -357,7 +357,7 @@ impl Machine<Sampling> for Sampler {
         match input {
             Input::Message { from, message } => self.on_message(now, from, message),
             Input::Timeout(Timer::Request { peer, id }) => {
-                if self.fetch.on_timeout(peer, id) {
+                if self.fetch.on_timeout(peer, id).is_some() {
                     self.dispatch(now);
                 }
                 Ok(())

@@ -59,18 +59,8 @@ use crate::custody::Custody;
 use crate::payload::{CellWithProof, Column, Header, valid_cells, verify_cells};
 use crate::retrieval::{CellStore, Message as RetrievalMessage};
 
-/// Bytes of a BLS12-381 signature (compressed G2 point) as carried by attestations.
-pub const SIGNATURE_BYTES: usize = 96;
-
-/// A signature, as bytes (checked by whoever aggregates it).
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Signature(pub [u8; SIGNATURE_BYTES]);
-
-impl core::fmt::Debug for Signature {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "Signature({:02x?}..)", &self.0[..4])
-    }
-}
+/// A member's BLS signature over [`attestation_message`] (zg-bls, Ethereum's ciphersuite).
+pub type Signature = zg_bls::BlsSignature;
 
 /// The bytes every member signs for `payload` in `epoch` (see the [module docs](self)).
 pub fn attestation_message(epoch: Epoch, committee_ref: &H256, payload: &H256) -> Vec<u8> {

@@ -72,7 +72,8 @@ proptest! {
         rev.reverse();
         prop_assert_eq!(Custody::assign(&seed, &rev, r).unwrap(), custody.clone());
         // Another seed reshuffles who holds what (with more than one member).
-        if m.len() > 1 {
+        // (With 8 or more seats two seeds give the same ranking with probability below 1/8!.)
+        if seats.iter().sum::<u64>() >= 8 {
             let other = Custody::assign(&H256::new([0x42; 32]), &m, r).unwrap();
             if seed != H256::new([0x42; 32]) {
                 prop_assert!(other.seats() != custody.seats());

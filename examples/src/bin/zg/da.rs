@@ -79,6 +79,31 @@ pub(crate) enum DaCmd {
         #[arg(long)]
         seed: u64,
     },
+    /// Run the whole lane in the simulator: a sortition committee, a disperser/aggregator,
+    /// Byzantine and withholding members, light clients and a reconstructor.
+    ///
+    /// The last line is a JSON summary with keys `certified`, `certificate_bytes`,
+    /// `signed_seat_fraction`, `sampling`, `reconstructed`, `false_available` (and more).
+    Simulate {
+        /// Nodes in the stake table (sortition picks the committee among them).
+        #[arg(long, default_value_t = 16)]
+        signers: usize,
+        /// Members (fewest seats first) that sign without storing and serve corrupt cells.
+        #[arg(long, default_value_t = 0)]
+        byzantine: usize,
+        /// Members that withhold everything.
+        #[arg(long, default_value_t = 0)]
+        withholding: usize,
+        /// Payload size in bytes.
+        #[arg(long = "payload-bytes", default_value_t = 100_000)]
+        payload_bytes: usize,
+        /// Seed of the run (replays exactly).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Link loss probability (duplication and reordering at half of it).
+        #[arg(long, default_value_t = 0.0)]
+        loss: f64,
+    },
 }
 
 pub(crate) fn run(cmd: DaCmd) -> Result<()> {
@@ -87,6 +112,22 @@ pub(crate) fn run(cmd: DaCmd) -> Result<()> {
         DaCmd::Verify { dir } => verify(&dir),
         DaCmd::Reconstruct { dir, out } => reconstruct(&dir, &out),
         DaCmd::Sample { dir, samples, seed } => sample(&dir, samples, seed),
+        DaCmd::Simulate {
+            signers,
+            byzantine,
+            withholding,
+            payload_bytes,
+            seed,
+            loss,
+        } => simulate(zg_da::simulation::Scenario {
+            signers,
+            byzantine,
+            withholding,
+            payload_bytes,
+            seed,
+            loss,
+            ..zg_da::simulation::Scenario::default()
+        }),
     }
 }
 
@@ -390,4 +431,65 @@ fn sample(dir: &Path, samples: usize, seed: u64) -> Result<()> {
         }
         None => bail!("sampling did not finish"),
     }
+}
+
+fn simulate(scenario: zg_da::simulation::Scenario) -> Result<()> {
+    if !(0.0..1.0).contains(&scenario.loss) {
+        bail!("--loss must be in [0, 1)");
+    }
+    let kzg = Arc::new(kzg()?);
+    let r = zg_da::simulation::run(&kzg, &scenario).context("the scenario cannot run")?;
+    println!(
+        "committee: {} members, {} seats; byzantine {}, withholding {}",
+        r.members, r.seats, scenario.byzantine, scenario.withholding
+    );
+    match r.certificate_hash {
+        Some(h) => println!(
+            "certified: {:.3} of seats signed, certificate {} bytes, hash {h}",
+            r.signed_seat_fraction, r.certificate_bytes
+        ),
+        None => println!("no certificate"),
+    }
+    println!(
+        "sampling: {} available, {} unavailable (payload truly {}; bound on a false Available {:.2e})",
+        r.sampling_available,
+        r.sampling_unavailable,
+        if r.truly_available {
+            "available"
+        } else {
+            "unavailable"
+        },
+        r.false_available_bound
+    );
+    println!(
+        "reconstructed: {}; bad holders reported: {}",
+        r.reconstructed, r.bad_holders_reported
+    );
+    let sampling = match (r.sampling_available, r.sampling_unavailable) {
+        (_, 0) => "available",
+        (0, _) => "unavailable",
+        _ => "mixed",
+    };
+    let summary = json!({
+        "certified": r.certified,
+        "certificate_bytes": r.certificate_bytes,
+        "signed_seat_fraction": r.signed_seat_fraction,
+        "sampling": sampling,
+        "sampling_available": r.sampling_available,
+        "sampling_unavailable": r.sampling_unavailable,
+        "truly_available": r.truly_available,
+        "reconstructed": r.reconstructed,
+        "false_available": r.false_available,
+        "false_available_bound": r.false_available_bound,
+        "bad_holders_reported": r.bad_holders_reported,
+        "honest_reported": r.honest_reported,
+        "members": r.members,
+        "seats": r.seats,
+        "seed": scenario.seed,
+    });
+    println!("{summary}");
+    if r.false_available > 0 || r.honest_reported {
+        bail!("the lane missed a fault");
+    }
+    Ok(())
 }
