@@ -17,6 +17,68 @@
 //! * Done after one [`Event::Certified`] or [`Event::Failed`]; later inputs return
 //!   [`AggregatorError::Finished`].
 //!
+//! ```
+//! use std::sync::Arc;
+//! use zg_bls::{Bls, Scheme};
+//! use zg_core::machine::{Input, Machine, Output, Recipient};
+//! use zg_core::{Epoch, H256, NodeId, Timestamp};
+//! use zg_da::aggregator::Event;
+//! use zg_da::certificate::{DaCommittee, DaMember};
+//! use zg_da::signer::{Command, Request};
+//! use zg_da::*;
+//! use zg_kzg::KzgSettings;
+//!
+//! let kzg = Arc::new(KzgSettings::mainnet()?);
+//! let sks: Vec<_> = (0..4u8).map(|i| Bls::secret_key_from_seed(&[i + 1; 32])).collect();
+//! let holders: Vec<SeatHolder> =
+//!     (0..4u8).map(|i| SeatHolder { node: NodeId(i.into()), output: [i; 64], seats: 1 }).collect();
+//! let custody = Custody::assign(&H256::new([2; 32]), &holders, 2)?;
+//! let members = (0..4usize)
+//!     .map(|i| DaMember { node: NodeId(i as u64), seats: 1, key: Bls::public_key(&sks[i]) })
+//!     .collect();
+//! let committee = Arc::new(DaCommittee::new(Epoch(1), custody.clone(), members, 1)?);
+//! let payload = Arc::new(encode_payload(&kzg, b"to be certified")?);
+//! let mut signers: Vec<Signer> = (0..4u64)
+//!     .map(|i| Signer::new(kzg.clone(), SignerConfig {
+//!         me: NodeId(i), epoch: Epoch(1), custody: Arc::new(custody.clone()),
+//!         max_payloads: 4, max_payloads_per_peer: 4,
+//!     }))
+//!     .collect();
+//! let aggregator_id = NodeId(99);
+//! let mut agg = Aggregator::new(Timestamp::ZERO, AggregatorConfig {
+//!     committee: committee.clone(), payload: payload.clone(), resend_ms: 1_000,
+//!     deadline: Timestamp::from_secs(10),
+//! });
+//! // A tiny host: carry the aggregator's deliveries to signers and their answers back.
+//! let mut certificate = None;
+//! while let Some(out) = agg.poll_output() {
+//!     match out {
+//!         Output::Send { to: Recipient::One(node), message } => {
+//!             let s = &mut signers[node.0 as usize];
+//!             s.handle(Timestamp(1), Input::Message { from: aggregator_id, message })?;
+//!             while let Some(o) = s.poll_output() {
+//!                 match o {
+//!                     Output::Request(Request::Sign { payload, message }) => {
+//!                         let signature = Bls::sign(&sks[node.0 as usize], &message);
+//!                         s.handle(Timestamp(2), Input::Command(Command::Signed { payload, signature }))?;
+//!                     }
+//!                     Output::Send { message, .. } => {
+//!                         let _ = agg.handle(Timestamp(3), Input::Message { from: node, message });
+//!                     }
+//!                     _ => {}
+//!                 }
+//!             }
+//!         }
+//!         Output::Event(Event::Certified(c)) => certificate = Some(c),
+//!         _ => {}
+//!     }
+//! }
+//! let certificate = certificate.expect("a quorum signed");
+//! // Anyone checks it against their own committee: one pairing equation.
+//! assert!(certificate.verify(&committee, &payload.header().payload_id())? >= committee.quorum_seats());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Bounds and trust
 //!
 //! One signature slot per committee member, filled only by an attestation whose sender *is*

@@ -40,6 +40,56 @@
 //!   request, and unsigned ones get a fresh [`Request::Sign`].
 //! * It never finishes; [`Signer::held`] is the state.
 //!
+//! ```
+//! use std::sync::Arc;
+//! use zg_bls::{Bls, Scheme};
+//! use zg_core::machine::{Input, Machine, Output};
+//! use zg_core::{Epoch, H256, NodeId, Timestamp};
+//! use zg_da::signer::{Command, Message, Record, Request};
+//! use zg_da::{Custody, SeatHolder, Signer, SignerConfig, encode_payload};
+//! use zg_kzg::KzgSettings;
+//!
+//! let kzg = Arc::new(KzgSettings::mainnet()?);
+//! let members: Vec<SeatHolder> =
+//!     (0..4u8).map(|i| SeatHolder { node: NodeId(i.into()), output: [i; 64], seats: 1 }).collect();
+//! let custody = Arc::new(Custody::assign(&H256::new([1; 32]), &members, 2)?);
+//! let me = NodeId(1);
+//! let sk = Bls::secret_key_from_seed(&[1; 32]); // the host's key
+//! let mut signer = Signer::new(kzg.clone(), SignerConfig {
+//!     me, epoch: Epoch(3), custody: custody.clone(), max_payloads: 8, max_payloads_per_peer: 4,
+//! });
+//! let payload = encode_payload(&kzg, b"a rollup batch")?;
+//! let columns = payload.columns_at(custody.columns_of(me));
+//! let disperser = NodeId(100);
+//! signer.handle(Timestamp(1), Input::Message {
+//!     from: disperser,
+//!     message: Message::Store { header: payload.header().clone(), epoch: Epoch(3), columns },
+//! })?;
+//! let mut wal = Vec::new();
+//! let mut attested = false;
+//! loop {
+//!     let Some(output) = signer.poll_output() else { break };
+//!     match output {
+//!         // Durable before anything after it: the signature request comes after this.
+//!         Output::Persist(record) => wal.push(record),
+//!         Output::Request(Request::Sign { payload, message }) => {
+//!             assert!(matches!(wal[0], Record::Stored { .. }));
+//!             let signature = Bls::sign(&sk, &message);
+//!             signer.handle(Timestamp(2), Input::Command(Command::Signed { payload, signature }))?;
+//!         }
+//!         Output::Send { message: Message::Attested { .. }, .. } => attested = true,
+//!         _ => {}
+//!     }
+//! }
+//! assert!(attested);
+//! // After a crash: the same state from the records.
+//! let back = Signer::restore(kzg, SignerConfig {
+//!     me, epoch: Epoch(3), custody, max_payloads: 8, max_payloads_per_peer: 4,
+//! }, &wal);
+//! assert!(back.holds(&payload.header().payload_id()));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Bounds
 //!
 //! At most [`SignerConfig::max_payloads`] payloads are held in all and
