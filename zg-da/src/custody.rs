@@ -13,8 +13,8 @@
 //! ```
 //!
 //! **Guarantee.** The seats' column runs are laid end to end around the ring of 128 columns,
-//! `N·c ≥ 128·r` slots in all, so every column is held by `⌊N·c/128⌋` or `⌈N·c/128⌉` seats —
-//! at least `r` (and at most `r + ⌈128/N⌉`-ish; [`Custody::seats_holding`] gives the exact count).
+//! `N·c ≥ 128·r` slots in all, so every column is held by `⌊N·c/128⌋` or `⌈N·c/128⌉` seats:
+//! at least `r`, at most `⌈N·c/128⌉` ([`Custody::seats_holding`] gives the exact count).
 //! One seat's `c ≤ 128` columns are distinct. A member with several seats may hold a column
 //! through more than one seat; each counts as a seat (the quorum rules count seats).
 //!

@@ -94,6 +94,7 @@
 //! # Features
 //! - `parallel`: [`encode_payload`] encodes blobs on the rayon pool (and zg-kzg's `parallel`).
 //!   Machines never spawn threads.
+//! - `sim`: `zg_da::simulation`, the whole lane in the zg-core simulator (tests, CLI, devnet).
 //!
 //! # Panics and safety
 //! `#![forbid(unsafe_code)]`. No function or machine panics on untrusted input: malformed

@@ -809,3 +809,55 @@ fn sampling_in_the_simulator_across_seeds() {
         }
     }
 }
+
+/// The reconstructor's bound under a flood: 5,000 messages from 500 peers it never asked
+/// (valid cells among them) are rejected before verification and leave it where it was.
+#[test]
+fn a_flood_at_the_reconstructor_is_bounded() {
+    let (_, enc) = one_blob();
+    let mut rec = Reconstructor::new(
+        kzg(),
+        Timestamp::ZERO,
+        ReconstructorConfig {
+            header: enc.header().clone(),
+            holders: vec![vec![NodeId(1)]; COLUMNS],
+            request_timeout_ms: 500,
+            deadline: Timestamp::from_secs(20),
+        },
+    )
+    .unwrap();
+    let _ = rec.drain_outputs();
+    let id = enc.header().payload_id();
+    let cells: Vec<CellWithProof> = (0..64).map(|j| enc.cell(0, j).unwrap()).collect();
+    let started = std::time::Instant::now();
+    for k in 0..5_000u64 {
+        let from = NodeId(1000 + k % 500);
+        let message = Message::Cells {
+            payload: id,
+            cells: cells.clone(),
+        };
+        assert!(
+            rec.handle(Timestamp(k), Input::Message { from, message })
+                .is_err()
+        );
+    }
+    assert!(started.elapsed().as_secs() < 30, "no verification ran");
+    assert_eq!(rec.cells_held(), 0);
+    assert!(!rec.is_done());
+    assert!(rec.drain_outputs().is_empty());
+    // The asked holder's answer still completes it.
+    rec.handle(
+        Timestamp(6_000),
+        Input::Message {
+            from: NodeId(1),
+            message: Message::Cells { payload: id, cells },
+        },
+    )
+    .unwrap();
+    assert!(rec.is_done());
+    assert!(
+        rec.drain_outputs()
+            .iter()
+            .any(|o| matches!(o, Output::Event(REvent::Reconstructed { .. })))
+    );
+}
