@@ -34,7 +34,6 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use zg_consensus::codec::{decode_message, encode_message};
-use zg_consensus::simulation::{Scenario, run};
 use zg_consensus::{
     BatchItem, Bls, Command, Config, Height, InsecureTestScheme, Message, Node, PartitionId,
     Proposal, Request, Round, Scheme, SignedProposal, SignedVote, ValidatorSet, Vote, VoteKind,
@@ -42,6 +41,7 @@ use zg_consensus::{
 };
 use zg_core::machine::{Input, Machine, Output};
 use zg_core::{Epoch, H256, NodeId, Timestamp};
+use zg_testkit::consensus::{Scenario, run};
 
 thread_local! {
     static SIG_NANOS: Cell<u128> = const { Cell::new(0) };

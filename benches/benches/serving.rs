@@ -17,7 +17,7 @@ use zg_serving::eip712::{SignatureScheme, TeeSettlement};
 use zg_serving::eth::{Address, SecretKey, U256};
 use zg_serving::ledger::{Call, Ledger, LedgerConfig, Limits, Op, TOKEN};
 use zg_serving::settlement::{RequestRecord, SettlementItem, requests_hash};
-use zg_serving::simulation::{PROVIDER, domain, genesis, provider_tee, user_key};
+use zg_testkit::serving::{PROVIDER, domain, genesis, provider_tee, user_key};
 
 fn item(key: &SecretKey, user: Address, nonce: u64) -> SettlementItem {
     SettlementItem::signed(

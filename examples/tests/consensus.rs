@@ -42,7 +42,6 @@ fn json_summary_and_replay() {
         "300ms",
         "--heal-at",
         "2s",
-        "--insecure-fast-signatures",
     ];
     let (ok, out, err) = simulate(&args);
     assert!(ok, "{err}");

@@ -21,12 +21,39 @@ use zg_core::{Epoch, H256, NodeId, Timestamp};
 
 #[derive(Arbitrary, Debug)]
 enum Action {
-    Proposal { round: u8, value: u8, valid_round: Option<u8>, proposer: Option<u8>, forged: bool },
-    Vote { from: u8, round: u8, precommit: bool, value: Option<u8>, forged: bool, ahead: u8 },
-    Certificate { value: u8, signers: u8, ahead: u8 },
-    Timeout { kind: u8, round: u8, ahead: u8 },
-    Validity { value: u8, valid: bool },
-    ProposeValue { round: u8, value: u8 },
+    Proposal {
+        round: u8,
+        value: u8,
+        valid_round: Option<u8>,
+        proposer: Option<u8>,
+        forged: bool,
+    },
+    Vote {
+        from: u8,
+        round: u8,
+        precommit: bool,
+        value: Option<u8>,
+        forged: bool,
+        ahead: u8,
+    },
+    Certificate {
+        value: u8,
+        signers: u8,
+        ahead: u8,
+    },
+    Timeout {
+        kind: u8,
+        round: u8,
+        ahead: u8,
+    },
+    Validity {
+        value: u8,
+        valid: bool,
+    },
+    ProposeValue {
+        round: u8,
+        value: u8,
+    },
     Restart,
 }
 
@@ -79,7 +106,12 @@ impl World {
         w
     }
 
-    fn boot(config: &Config, set: &Arc<ValidatorSet<T>>, records: &[Record<T>], now: u64) -> Node<T> {
+    fn boot(
+        config: &Config,
+        set: &Arc<ValidatorSet<T>>,
+        records: &[Record<T>],
+        now: u64,
+    ) -> Node<T> {
         Node::restore(
             config.clone(),
             Some(T::secret_key_from_seed(&seed(ME))),
@@ -92,7 +124,10 @@ impl World {
 
     fn secret_at(&self, i: ValidatorIndex) -> &<T as Scheme>::SecretKey {
         let key = &self.set.get(i).unwrap().public_key;
-        self.secrets.iter().find(|s| T::public_key(s) == *key).unwrap()
+        self.secrets
+            .iter()
+            .find(|s| T::public_key(s) == *key)
+            .unwrap()
     }
 
     fn height(&self) -> u64 {
@@ -104,8 +139,14 @@ impl World {
             match o {
                 Output::Persist(r) => self.records.push(r),
                 Output::Checkpoint(r) => self.records = vec![r],
-                Output::Send { message: Message::Vote(v), .. } => {
-                    let me = self.set.index_of(&T::public_key(&T::secret_key_from_seed(&seed(ME)))).unwrap();
+                Output::Send {
+                    message: Message::Vote(v),
+                    ..
+                } => {
+                    let me = self
+                        .set
+                        .index_of(&T::public_key(&T::secret_key_from_seed(&seed(ME))))
+                        .unwrap();
                     if v.vote.validator != me {
                         // A relayed vote of another validator: only verified ones are relayed.
                         let key = &self.set.get(v.vote.validator).unwrap().public_key;
@@ -143,7 +184,15 @@ impl World {
         self.drain();
     }
 
-    fn vote(&self, by: ValidatorIndex, height: u64, round: u32, kind: VoteKind, v: Option<H256>, forged: bool) -> SignedVote<T> {
+    fn vote(
+        &self,
+        by: ValidatorIndex,
+        height: u64,
+        round: u32,
+        kind: VoteKind,
+        v: Option<H256>,
+        forged: bool,
+    ) -> SignedVote<T> {
         let vote = Vote {
             partition: PartitionId(0),
             epoch: Epoch(0),
@@ -158,7 +207,10 @@ impl World {
             signed.round = Round(round.wrapping_add(77));
         }
         SignedVote {
-            signature: T::sign(self.secret_at(by), &signed.signing_bytes(self.config.network)),
+            signature: T::sign(
+                self.secret_at(by),
+                &signed.signing_bytes(self.config.network),
+            ),
             vote,
         }
     }
@@ -166,7 +218,13 @@ impl World {
     fn step(&mut self, a: Action) {
         let h = self.height();
         match a {
-            Action::Proposal { round, value: v, valid_round, proposer, forged } => {
+            Action::Proposal {
+                round,
+                value: v,
+                valid_round,
+                proposer,
+                forged,
+            } => {
                 let round = u32::from(round % 4);
                 let by = match proposer {
                     Some(p) => ValidatorIndex(u16::from(p) % N as u16),
@@ -181,31 +239,75 @@ impl World {
                     valid_round: valid_round.map(|r| Round(u32::from(r % 4))),
                     proposer: by,
                 };
-                let msg = if forged { vec![0u8] } else { p.signing_bytes(self.config.network).to_vec() };
+                let msg = if forged {
+                    vec![0u8]
+                } else {
+                    p.signing_bytes(self.config.network).to_vec()
+                };
                 let sp = SignedProposal {
                     signature: T::sign(self.secret_at(by), &msg),
                     proposal: p,
                     proof_of_lock: None,
                 };
-                self.input(Input::Message { from: NodeId(0), message: Message::Proposal(Arc::new(sp)) });
+                self.input(Input::Message {
+                    from: NodeId(0),
+                    message: Message::Proposal(Arc::new(sp)),
+                });
             }
-            Action::Vote { from, round, precommit, value: v, forged, ahead } => {
+            Action::Vote {
+                from,
+                round,
+                precommit,
+                value: v,
+                forged,
+                ahead,
+            } => {
                 let by = ValidatorIndex(u16::from(from) % N as u16);
-                let kind = if precommit { VoteKind::Precommit } else { VoteKind::Prevote };
-                let sv = self.vote(by, h + u64::from(ahead % 3), u32::from(round % 4), kind, v.map(value), forged);
-                self.input(Input::Message { from: NodeId(u64::from(by.0)), message: Message::Vote(sv) });
+                let kind = if precommit {
+                    VoteKind::Precommit
+                } else {
+                    VoteKind::Prevote
+                };
+                let sv = self.vote(
+                    by,
+                    h + u64::from(ahead % 3),
+                    u32::from(round % 4),
+                    kind,
+                    v.map(value),
+                    forged,
+                );
+                self.input(Input::Message {
+                    from: NodeId(u64::from(by.0)),
+                    message: Message::Vote(sv),
+                });
             }
-            Action::Certificate { value: v, signers, ahead } => {
+            Action::Certificate {
+                value: v,
+                signers,
+                ahead,
+            } => {
                 let height = h + u64::from(ahead % 2);
                 let mut bitmap = SignerBitmap::new(N as u16);
                 let mut sigs = Vec::new();
                 for i in 0..N as u16 {
                     if signers & (1 << i) != 0 {
                         bitmap.insert(ValidatorIndex(i));
-                        sigs.push(self.vote(ValidatorIndex(i), height, 0, VoteKind::Precommit, Some(value(v)), false).signature);
+                        sigs.push(
+                            self.vote(
+                                ValidatorIndex(i),
+                                height,
+                                0,
+                                VoteKind::Precommit,
+                                Some(value(v)),
+                                false,
+                            )
+                            .signature,
+                        );
                     }
                 }
-                let Some(signature) = T::aggregate_signatures(&sigs) else { return };
+                let Some(signature) = T::aggregate_signatures(&sigs) else {
+                    return;
+                };
                 let cert = Certificate {
                     partition: PartitionId(0),
                     epoch: Epoch(0),
@@ -216,7 +318,10 @@ impl World {
                     signers: bitmap,
                     signature,
                 };
-                self.input(Input::Message { from: NodeId(2), message: Message::Decision(Arc::new(cert)) });
+                self.input(Input::Message {
+                    from: NodeId(2),
+                    message: Message::Decision(Arc::new(cert)),
+                });
             }
             Action::Timeout { kind, round, ahead } => {
                 let kind = match kind % 4 {
@@ -238,17 +343,23 @@ impl World {
                 value: value(v),
                 valid,
             })),
-            Action::ProposeValue { round, value: v } => self.input(Input::Command(Command::ProposeValue {
-                partition: PartitionId(0),
-                height: Height(h),
-                round: Round(u32::from(round % 4)),
-                value: value(v),
-            })),
+            Action::ProposeValue { round, value: v } => {
+                self.input(Input::Command(Command::ProposeValue {
+                    partition: PartitionId(0),
+                    height: Height(h),
+                    round: Round(u32::from(round % 4)),
+                    value: value(v),
+                }))
+            }
             Action::Restart => {
                 self.now += 1000;
                 self.node = Self::boot(&self.config, &self.set, &self.records, self.now);
                 let expected = self.decided.last().map_or(0, |d| d + 1);
-                assert_eq!(self.height(), expected, "restart resumes at the next height");
+                assert_eq!(
+                    self.height(),
+                    expected,
+                    "restart resumes at the next height"
+                );
                 self.drain();
             }
         }

@@ -23,11 +23,17 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
-        let secrets: Vec<_> = (0..4u8).map(|i| Bls::secret_key_from_seed(&[i + 1; 32])).collect();
+        let secrets: Vec<_> = (0..4u8)
+            .map(|i| Bls::secret_key_from_seed(&[i + 1; 32]))
+            .collect();
         let network = H256([5; 32]);
         let set = Arc::new(
-            ValidatorSet::new(network, Epoch(0), secrets.iter().map(|s| (Bls::public_key(s), 1)).collect())
-                .unwrap(),
+            ValidatorSet::new(
+                network,
+                Epoch(0),
+                secrets.iter().map(|s| (Bls::public_key(s), 1)).collect(),
+            )
+            .unwrap(),
         );
         let events: Vec<BurnEvent> = (0..5u8)
             .map(|i| BurnEvent {
@@ -69,7 +75,12 @@ fn fixture() -> &'static Fixture {
         };
         let receipt = batch.receipt(2, cert).unwrap();
         verify_receipt(&receipt, &set).unwrap();
-        Fixture { set, events, commitment: batch.commitment(), bytes: encode_receipt(&receipt) }
+        Fixture {
+            set,
+            events,
+            commitment: batch.commitment(),
+            bytes: encode_receipt(&receipt),
+        }
     })
 }
 
@@ -80,10 +91,19 @@ fuzz_target!(|edits: Vec<(u16, u8)>| {
         let i = usize::from(at) % bytes.len();
         bytes[i] ^= x;
     }
-    let Ok(r) = decode_receipt::<Bls>(&bytes) else { return };
+    let Ok(r) = decode_receipt::<Bls>(&bytes) else {
+        return;
+    };
     if verify_receipt(&r, &f.set).is_ok() {
-        assert_eq!(r.commitment, f.commitment, "accepted a receipt for another value");
+        assert_eq!(
+            r.commitment, f.commitment,
+            "accepted a receipt for another value"
+        );
         let i = usize::try_from(r.index).unwrap();
-        assert_eq!(Some(&r.event), f.events.get(i), "accepted a burn that was not committed");
+        assert_eq!(
+            Some(&r.event),
+            f.events.get(i),
+            "accepted a burn that was not committed"
+        );
     }
 });

@@ -72,8 +72,12 @@ struct Model {
 }
 
 impl Model {
+    /// The accepted context holding `seal`'s last sector. Checked: the model is asked about
+    /// any index, and a seal whose sectors do not fit in `u64` lies in no context.
     fn context_of(&self, seal: u64) -> Option<(u64, H256)> {
-        let last = seal * SECTORS_PER_SEAL + SECTORS_PER_SEAL - 1;
+        let last = seal
+            .checked_mul(SECTORS_PER_SEAL)?
+            .checked_add(SECTORS_PER_SEAL - 1)?;
         self.contexts
             .iter()
             .find(|&(&s, &(e, _))| s <= last && last < e)
@@ -111,7 +115,9 @@ impl Model {
                         &mut back,
                         &self.miner,
                         &seal.context_digest,
-                        seal.seal_index * SECTORS_PER_SEAL,
+                        seal.seal_index
+                            .checked_mul(SECTORS_PER_SEAL)
+                            .expect("a sealed seal's first sector fits in u64"),
                     );
                     assert_eq!(back, plain, "sealed bytes do not unseal to the data");
                     self.sealed += 1;

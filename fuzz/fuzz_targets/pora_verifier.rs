@@ -450,7 +450,10 @@ fuzz_target!(|input: Input| {
             distributed += r.distributed.units();
         }
         let paid: u128 = m.balances.values().sum();
-        let base_paid = m.donated - pool.total_base_reward().units();
+        let base_paid = m
+            .donated
+            .checked_sub(pool.total_base_reward().units())
+            .expect("more base reward left than was donated");
         assert_eq!(
             paid,
             distributed + base_paid,

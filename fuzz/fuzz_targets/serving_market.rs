@@ -16,7 +16,7 @@ use zg_serving::eth::Address;
 use zg_serving::ledger::{Op, Outcome};
 use zg_serving::protocol::{Command, Event};
 use zg_serving::provider::SettlementMode;
-use zg_serving::simulation::{
+use zg_testkit::serving::{
     BatchLog, CHAIN, Kind, PROVIDER_NODE, chain, market, user_key, user_node_id,
 };
 

@@ -27,7 +27,7 @@ use crate::scheme::Scheme;
 ///   and how the proof of possession stops it.
 ///
 /// Wire form ([`encode`](Self::encode)): the bitmap's wire form then the signature's
-/// (`2 + ⌈n/8⌉ + S::SIGNATURE_LEN` bytes; 226 bytes for 100 members with [`Bls`]).
+/// (`2 + ⌈n/8⌉ + S::SIGNATURE_LEN` bytes; 207 bytes for 100 members with [`Bls`]).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AggregateCertificate<S: Scheme = Bls> {
     /// Who signed: bit `i` for member `i`.

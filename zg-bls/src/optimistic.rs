@@ -44,7 +44,7 @@ pub struct Bisection<T, A> {
 /// [`Bisection::good`] and [`Bisection::bad`]. Bad items are those that fail **alone** —
 /// provided `check` is monotone (a slice passes only if each of its items would), which is
 /// what [`Strictness::Each`] gives; with a plain aggregate check, see the
-/// [module docs](self).
+/// [crate docs](crate#threat-model).
 pub fn bisect<T: Clone, A>(
     items: &[T],
     known_bad: bool,
@@ -94,7 +94,7 @@ fn bisect_into<T: Clone, A, F: FnMut(&[T]) -> Option<A>>(
     }
 }
 
-/// How strictly [`verify_optimistic`] checks a batch (see the [module docs](self)).
+/// How strictly [`verify_optimistic`] checks a batch (see the [crate docs](crate#threat-model)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub enum Strictness {
     /// One aggregate equation per batch: proves the accepted signers signed as a set.

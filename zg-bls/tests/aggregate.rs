@@ -211,6 +211,7 @@ fn certificate_checks_bitmap_weight_signature_and_encoding() {
     let bytes = cert.to_bytes();
     assert_eq!(bytes.len(), AggregateCertificate::<Bls>::encoded_len(5));
     assert_eq!(bytes.len(), 2 + 1 + 192);
+    assert_eq!(AggregateCertificate::<Bls>::encoded_len(100), 207);
     assert_eq!(
         AggregateCertificate::<Bls>::from_bytes(&bytes),
         Ok(cert.clone())

@@ -32,8 +32,9 @@
 //!   keeps for peers that fall behind (`Config::history`, default 8: about **330 bytes each**
 //!   with BLS at n = 31, so ≈2.6 KB). A height in progress holds its votes, ≈24 KB at n = 31,
 //!   freed at the decision. (`tests/scale.rs` prints these.)
-//! * **Shared staking and slashing** — stake tables come from the staking chain as an ordered
-//!   input stream ([`Command::StakeTable`]); the set of epoch `e` serves every height
+//! * **Shared staking and slashing** — stake tables (the workspace's one [`StakeTable`], from
+//!   zg-vrf: node, stake, VRF key, BLS key with its checked proof of possession) come from the
+//!   staking chain as an ordered input stream ([`Command::StakeTable`]); the set of epoch `e` serves every height
 //!   `h / heights_per_epoch = e` of every partition, so changes take effect at the same epoch
 //!   boundary everywhere. Two conflicting signed votes in any partition form [`Evidence`];
 //!   applying it ([`Command::ApplyEvidence`]) slashes the shared stake once and removes the
@@ -79,20 +80,21 @@
 //! use std::collections::VecDeque;
 //! use std::sync::Arc;
 //! use zg_consensus::{
-//!     Bls, BurnBatch, BurnEvent, Command, Config, Event, Message, Node, Request, Scheme,
-//!     StakeEntry, StakeTable, ValidatorSet, verify_receipt,
+//!     Bls, BurnBatch, BurnEvent, Command, Config, Event, Message, Node, Request, StakeTable,
+//!     ValidatorSet, verify_receipt,
 //! };
 //! use zg_core::machine::{Input, Machine, Output, Recipient};
 //! use zg_core::{Amount, Epoch, H256, NodeId, Timestamp};
+//! use zg_vrf::NodeKeys;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let config = Config { network: H256([7; 32]), ..Config::default() };
-//! // Four validators of equal stake. Building the set checks every proof of possession once.
-//! let secrets: Vec<_> = (1..=4u8).map(|i| Bls::secret_key_from_seed(&[i; 32])).collect();
-//! let table = StakeTable {
-//!     epoch: Epoch(0),
-//!     entries: secrets.iter().map(|s| StakeEntry::new(s, Amount::new(100))).collect(),
-//! };
+//! // Four validators of equal stake, keys derived from a seed each. Building the stake table
+//! // checks every proof of possession once.
+//! let keys: Vec<NodeKeys<Bls>> = (0..4).map(|i| NodeKeys::derive(b"example", NodeId(i))).collect();
+//! let entries = keys.iter().map(|k| k.entry(Amount::new(100))).collect();
+//! let table = StakeTable::new(Epoch(0), entries, Amount::new(1))?;
+//! let secrets: Vec<_> = keys.into_iter().map(|k| k.bls).collect();
 //! let genesis = Arc::new(ValidatorSet::from_stake_table(config.network, &table)?);
 //!
 //! // The proposer's host proposes a value committing to one burn.
@@ -159,11 +161,12 @@
 //!
 //! # Features
 //!
-//! * `insecure-test-scheme` — `InsecureTestScheme` (see above). Tests, benches, fuzzing and the
-//!   CLI's `--insecure-fast-signatures` only.
-//! * `sim` — the `simulation` module: whole networks in the zg-core simulator with Byzantine machine
-//!   types (silent, equivocating, withholding, selective, a split coalition), a staking-chain
-//!   stand-in and a safety checker; used by the tests and `zg consensus simulate`.
+//! * `insecure-test-scheme` — `InsecureTestScheme` (see above, from zg-bls). Tests, benches,
+//!   fuzzing and zg-testkit's `insecure-sim` binary only; no shipped binary enables it.
+//!
+//! Scenario harnesses (whole networks in the zg-core simulator with Byzantine machine types, a
+//! staking-chain stand-in and a safety checker) live in the unpublished `zg-testkit` crate,
+//! used by the tests, benches and `zg consensus simulate`.
 //!
 //! # Panics and safety
 //!
@@ -200,8 +203,6 @@ mod partition;
 mod protocol;
 mod receipt;
 mod redeem;
-#[cfg(feature = "sim")]
-pub mod simulation;
 mod staking;
 mod types;
 mod validators;

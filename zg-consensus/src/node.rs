@@ -44,6 +44,98 @@ use crate::validators::ValidatorSet;
 /// height are re-sent as they were; the lock is recovered from our highest precommit for a
 /// value. The node then catches up from peers ([`Message::SyncRequest`](crate::Message::SyncRequest) /
 /// [`Message::Decisions`](crate::Message::Decisions)).
+///
+/// # When it is done
+///
+/// Never: each partition decides height after height for as long as the host runs it. A height
+/// is final once its `Event::Decided` is output — its `Record::Decided` was persisted before —
+/// and the host may stop or restart at any point between two outputs.
+///
+/// # Example
+///
+/// A one-validator partition (it is its own quorum) decides height 0; power is lost right after
+/// its first vote of height 1 is written, before anything else is carried out. Restored from
+/// its records, it is at height 1, sends that very vote again, and decides.
+///
+/// ```
+/// use std::sync::Arc;
+/// use zg_consensus::{
+///     Bls, Command, Config, Event, Message, Node, PartitionId, Record, Request, StakeTable,
+///     ValidatorSet,
+/// };
+/// use zg_core::machine::{Input, Machine, Output};
+/// use zg_core::{Amount, Epoch, H256, NodeId, Timestamp};
+/// use zg_vrf::NodeKeys;
+///
+/// let config = Config { network: H256([7; 32]), ..Config::default() };
+/// let keys = || NodeKeys::<Bls>::derive(b"example", NodeId(0));
+/// let key = || keys().bls;
+/// let table = StakeTable::new(Epoch(0), vec![keys().entry(Amount::new(100))], Amount::new(1))?;
+/// let genesis = Arc::new(ValidatorSet::from_stake_table(config.network, &table)?);
+///
+/// let mut wal: Vec<Record<Bls>> = Vec::new(); // the host's durable log
+/// let mut node = Node::restore(config.clone(), Some(key()), genesis.clone(), &wal, Timestamp::ZERO)?;
+/// let (mut now, mut timers, mut decided, mut sent) = (Timestamp::ZERO, Vec::new(), Vec::new(), Vec::new());
+/// let mut crashed = false;
+/// while decided.len() < 2 {
+///     let mut answers = Vec::new();
+///     let mut power_lost = false;
+///     while let Some(output) = node.poll_output() {
+///         match output {
+///             // Durable before anything later is carried out.
+///             Output::Persist(record) => {
+///                 let first_vote_at_1 =
+///                     !crashed && matches!(&record, Record::Vote(v) if v.vote.height.0 == 1);
+///                 wal.push(record);
+///                 if first_vote_at_1 {
+///                     power_lost = true; // the outputs after this write are never carried out
+///                     break;
+///                 }
+///             }
+///             Output::Checkpoint(snapshot) => wal = vec![snapshot],
+///             Output::Send { message: Message::Vote(v), .. } => sent.push(v),
+///             Output::Send { .. } => {}
+///             Output::ScheduleTimeout { at, timer } => timers.push((at, timer)),
+///             Output::Request(Request::GetValue { partition, height, round }) => {
+///                 let value = H256([height.0 as u8 + 1; 32]);
+///                 answers.push(Command::ProposeValue { partition, height, round, value });
+///             }
+///             Output::Request(Request::Validate { partition, height, value }) => {
+///                 answers.push(Command::Validity { partition, height, value, valid: true });
+///             }
+///             Output::Event(Event::Decided { height, .. }) => {
+///                 assert!(wal.iter().any(|r| matches!(r, Record::Decided(c) if c.height == height)));
+///                 decided.push(height.0);
+///             }
+///             Output::Event(_) => {}
+///         }
+///     }
+///     if power_lost {
+///         crashed = true;
+///         node = Node::restore(config.clone(), Some(key()), genesis.clone(), &wal, now)?;
+///         assert_eq!(node.partition_state(PartitionId(0)).unwrap().height.0, 1);
+///         (timers.clear(), sent.clear()); // what was in memory is gone
+///         continue;
+///     }
+///     if !answers.is_empty() {
+///         answers.into_iter().try_for_each(|a| node.handle(now, Input::Command(a)))?;
+///     } else if !timers.is_empty() {
+///         timers.sort_by_key(|t| t.0);
+///         let (at, timer) = timers.remove(0);
+///         now = now.max(at);
+///         node.handle(now, Input::Timeout(timer))?;
+///     }
+/// }
+/// assert_eq!(decided, [0, 1]);
+/// // After the restart it sent the vote it had written, not a new one.
+/// let written = wal.iter().find_map(|r| match r {
+///     Record::Vote(v) if v.vote.height.0 == 1 => Some(v),
+///     _ => None,
+/// });
+/// assert!(written.is_some());
+/// assert_eq!(sent.iter().find(|v| v.vote.height.0 == 1), written);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Node<S: Scheme> {
     config: Config,

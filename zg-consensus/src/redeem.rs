@@ -74,11 +74,98 @@ pub struct Redeemed {
 
 /// Accepts burn receipts for known epochs, each burn once.
 ///
-/// Driving contract: feed [`RedeemCommand`]s; each accepted receipt outputs
-/// `Persist(RedeemRecord::Redeemed(id))` and then `Event(Redeemed)` — make the record durable
-/// before minting. Rejections are errors ([`Error::UnknownEpoch`], [`Error::InvalidReceipt`],
-/// [`Error::AlreadyRedeemed`]) and change nothing. Rebuild after a restart with
-/// [`Redeemer::restore`] from the records.
+/// # Driving contract
+///
+/// * Inputs: [`RedeemCommand`]s only (no messages, timers or requests) — each epoch's sealed
+///   validator set ([`RedeemCommand::AddEpoch`], any order, never replaced) and each receipt to
+///   redeem ([`RedeemCommand::Redeem`]).
+/// * Outputs, drained in order after each input: a new epoch outputs
+///   `Persist(RedeemRecord::Epoch(set))`; an accepted receipt outputs
+///   `Persist(RedeemRecord::Redeemed(id))` and then `Event(Redeemed)`. Make each record durable
+///   before carrying out what follows it — mint only after the `Redeemed` record is written, so
+///   a crash between the two can never mint twice.
+/// * Rejections are errors ([`Error::UnknownEpoch`], [`Error::InvalidReceipt`],
+///   [`Error::AlreadyRedeemed`]), output nothing and change nothing.
+/// * Restart: rebuild with [`Redeemer::restore`] from every record, in order; the burns it
+///   redeemed stay redeemed. It is never done: receipts may come at any time.
+///
+/// ```
+/// use zg_consensus::{
+///     Bls, BurnBatch, BurnEvent, Certificate, Error, Height, PartitionId, RedeemCommand,
+///     RedeemRecord, Redeemer, Round, Scheme, SignerBitmap, ValidatorSet, Vote, VoteKind,
+/// };
+/// use zg_core::machine::{Input, Machine, Output};
+/// use zg_core::{Amount, Epoch, H256, Timestamp};
+///
+/// let (network, now) = (H256([5; 32]), Timestamp(0));
+/// let secrets: Vec<_> = (1..=4u8).map(|i| Bls::secret_key_from_seed(&[i; 32])).collect();
+/// let members: Vec<_> = secrets.iter().map(|s| (Bls::public_key(s), 1)).collect();
+/// let set = ValidatorSet::<Bls>::new(network, Epoch(0), members.clone())?;
+///
+/// // Height 11 of partition 2 decided a value committing to two burns; three of the four
+/// // validators signed its commit certificate.
+/// let burn = |nonce| BurnEvent {
+///     sender: H256([1; 32]),
+///     recipient: H256([2; 32]),
+///     destination: 7,
+///     token: H256::ZERO,
+///     amount: Amount::new(1_000),
+///     nonce,
+/// };
+/// let batch = BurnBatch::new(H256([9; 32]), vec![burn(0), burn(1)]);
+/// let value = batch.commitment().value_id();
+/// let vote = |validator| Vote {
+///     partition: PartitionId(2),
+///     epoch: Epoch(0),
+///     height: Height(11),
+///     round: Round(0),
+///     kind: VoteKind::Precommit,
+///     value: Some(value),
+///     validator,
+/// };
+/// let mut signers = SignerBitmap::new(4);
+/// let mut signatures = Vec::new();
+/// for s in &secrets[..3] {
+///     let index = set.index_of(&Bls::public_key(s)).unwrap();
+///     signers.insert(index);
+///     signatures.push(Bls::sign(s, &vote(index).signing_bytes(network)));
+/// }
+/// let certificate = Certificate {
+///     partition: PartitionId(2),
+///     epoch: Epoch(0),
+///     height: Height(11),
+///     round: Round(0),
+///     kind: VoteKind::Precommit,
+///     value,
+///     signers,
+///     signature: Bls::aggregate_signatures(&signatures).unwrap(),
+/// };
+/// let receipt = Box::new(batch.receipt(1, certificate)?);
+///
+/// let mut records: Vec<RedeemRecord<Bls>> = Vec::new(); // the host's durable log
+/// let mut redeemer = Redeemer::<Bls>::restore(network, 100, &records);
+/// // Unknown epoch: refused, nothing output.
+/// let early = redeemer.handle(now, Input::Command(RedeemCommand::Redeem(receipt.clone())));
+/// assert_eq!(early, Err(Error::UnknownEpoch { epoch: 0 }));
+/// redeemer.handle(now, Input::Command(RedeemCommand::AddEpoch { epoch: Epoch(0), members }))?;
+/// redeemer.handle(now, Input::Command(RedeemCommand::Redeem(receipt.clone())))?;
+/// let mut minted = Vec::new();
+/// for output in redeemer.drain_outputs() {
+///     match output {
+///         Output::Persist(record) => records.push(record), // durable first
+///         Output::Event(redeemed) => minted.push(redeemed.event.amount),
+///         other => unreachable!("{other:?}"),
+///     }
+/// }
+/// assert_eq!(minted, [Amount::new(1_000)]);
+///
+/// // After a restart the burn is still redeemed: the replay is refused.
+/// let mut redeemer = Redeemer::<Bls>::restore(network, 100, &records);
+/// let again = redeemer.handle(now, Input::Command(RedeemCommand::Redeem(receipt)));
+/// assert_eq!(again, Err(Error::AlreadyRedeemed));
+/// assert!(redeemer.drain_outputs().is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Redeemer<S: Scheme> {
     network: H256,

@@ -152,32 +152,32 @@ impl<S: Scheme> StakeLedger<S> {
             .latest
             .next()
             .ok_or(Error::InvalidConfig("epoch overflow"))?;
-        if table.epoch != expected {
+        if table.epoch() != expected {
             return Err(Error::EpochOutOfOrder {
                 expected: expected.0,
-                got: table.epoch.0,
+                got: table.epoch().0,
             });
         }
-        let mut members = Vec::with_capacity(table.entries.len());
-        for e in &table.entries {
-            if self.tombstoned.contains_key(&e.public_key) {
+        let mut members = Vec::with_capacity(table.entries().len());
+        for e in table.entries() {
+            if self.tombstoned.contains_key(&e.bls_key) {
                 continue;
             }
-            let stake = e.stake.saturating_sub(self.penalty(&e.public_key));
+            let stake = e.stake.saturating_sub(self.penalty(&e.bls_key));
             if stake.is_zero() {
                 continue;
             }
-            if !self.possession_checked.contains(&e.public_key) {
-                if !S::verify_possession(&e.public_key, &e.proof_of_possession) {
+            if !self.possession_checked.contains(&e.bls_key) {
+                if !S::verify_possession(&e.bls_key, &e.proof_of_possession) {
                     return Err(Error::InvalidProofOfPossession);
                 }
-                self.possession_checked.insert(e.public_key.clone());
+                self.possession_checked.insert(e.bls_key.clone());
             }
-            members.push((e.public_key.clone(), stake.units()));
+            members.push((e.bls_key.clone(), stake.units()));
         }
-        let set = Arc::new(ValidatorSet::new(self.network, table.epoch, members)?);
-        self.sets.insert(table.epoch, set.clone());
-        self.latest = table.epoch;
+        let set = Arc::new(ValidatorSet::new(self.network, table.epoch(), members)?);
+        self.sets.insert(table.epoch(), set.clone());
+        self.latest = table.epoch();
         while self.sets.len() > self.keep_epochs {
             self.sets.pop_first();
         }

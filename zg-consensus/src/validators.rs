@@ -1,42 +1,15 @@
 //! Validator sets (one per epoch, shared by every partition) and the stake tables they come from.
 
-use zg_core::{Amount, Epoch, H256};
+use zg_core::{Epoch, H256};
 
 use crate::Error;
 use crate::bitmap::SignerBitmap;
 use crate::scheme::Scheme;
 use crate::types::{Height, PartitionId, Round, ValidatorIndex};
 
-/// One validator's row of a stake table: its key, proof of possession and bonded stake.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct StakeEntry<S: Scheme> {
-    /// The validator's public key.
-    pub public_key: S::PublicKey,
-    /// Proof of possession of the secret key (checked before the key is used).
-    pub proof_of_possession: S::Signature,
-    /// Bonded stake as the staking chain reports it (before our slashing).
-    pub stake: Amount,
-}
-
-impl<S: Scheme> StakeEntry<S> {
-    /// The entry for a secret key with `stake` (a convenience for hosts and tests).
-    pub fn new(secret: &S::SecretKey, stake: Amount) -> Self {
-        StakeEntry {
-            public_key: S::public_key(secret),
-            proof_of_possession: S::prove_possession(secret),
-            stake,
-        }
-    }
-}
-
-/// The stake table of one epoch, as fed from the staking chain.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct StakeTable<S: Scheme> {
-    /// The epoch it applies to.
-    pub epoch: Epoch,
-    /// The rows (any order).
-    pub entries: Vec<StakeEntry<S>>,
-}
+/// The workspace's one stake table (zg-vrf): node id, stake, VRF key, BLS key with its proof
+/// of possession, checked when it is built. Consensus reads the BLS keys and stakes.
+pub use zg_vrf::{StakeEntry, StakeTable};
 
 /// A member of a [`ValidatorSet`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,20 +90,10 @@ impl<S: Scheme> ValidatorSet<S> {
         })
     }
 
-    /// Builds the set of a stake table: checks every proof of possession (and that keys were
-    /// validated on decode), drops zero-stake rows, and weights by stake.
+    /// Builds the set of a stake table: its BLS keys (validated on decode, every proof of
+    /// possession checked when the table was built), zero-stake rows dropped, weighted by stake.
     pub fn from_stake_table(network: H256, table: &StakeTable<S>) -> Result<Self, Error> {
-        let mut members = Vec::with_capacity(table.entries.len());
-        for e in &table.entries {
-            if e.stake.is_zero() {
-                continue;
-            }
-            if !S::verify_possession(&e.public_key, &e.proof_of_possession) {
-                return Err(Error::InvalidProofOfPossession);
-            }
-            members.push((e.public_key.clone(), e.stake.units()));
-        }
-        Self::new(network, table.epoch, members)
+        Self::new(network, table.epoch(), table.bls_members())
     }
 
     /// The network id signatures are bound to.
@@ -306,26 +269,21 @@ mod tests {
 
     #[test]
     fn stake_table_checks_possession() {
-        let sk = T::secret_key_from_seed(&[1; 32]);
-        let other = T::secret_key_from_seed(&[2; 32]);
-        let good = StakeEntry::<T>::new(&sk, Amount::new(5));
-        let mut bad = StakeEntry::<T>::new(&other, Amount::new(5));
+        use zg_core::{Amount, NodeId};
+        let key = |i| zg_vrf::NodeKeys::<T>::derive(b"validators", NodeId(i));
+        let good = key(1).entry(Amount::new(5));
+        let mut bad = key(2).entry(Amount::new(5));
         bad.proof_of_possession = good.proof_of_possession;
-        let zero = StakeEntry::<T>::new(&T::secret_key_from_seed(&[3; 32]), Amount::ZERO);
-        let t = StakeTable {
-            epoch: Epoch(1),
-            entries: vec![good.clone(), zero],
-        };
+        let zero = key(3).entry(Amount::ZERO);
+        let unit = Amount::new(1);
+        let t = StakeTable::new(Epoch(1), vec![good.clone(), zero], unit).unwrap();
         let s = ValidatorSet::from_stake_table(H256::ZERO, &t).unwrap();
         assert_eq!(s.len(), 1);
         assert_eq!(s.epoch(), Epoch(1));
-        let t = StakeTable {
-            epoch: Epoch(1),
-            entries: vec![good, bad],
-        };
-        assert_eq!(
-            ValidatorSet::from_stake_table(H256::ZERO, &t),
-            Err(Error::InvalidProofOfPossession)
-        );
+        // A row with another key's proof never makes it into a table, so into no set.
+        assert!(matches!(
+            StakeTable::new(Epoch(1), vec![good, bad], unit),
+            Err(zg_vrf::Error::InvalidRegistration { .. })
+        ));
     }
 }

@@ -12,13 +12,13 @@
 mod common;
 
 use common::{Net, answer_validity, feed, sent_votes};
-use zg_consensus::simulation::{Behaviour, Scenario, run};
 use zg_consensus::{
     Bls, Certificate, Config, Error, Event, Evidence, Message, StakeLedger, ValidatorIndex,
     VoteKind,
 };
 use zg_core::machine::{Machine, Output};
 use zg_core::{Epoch, H256, Timestamp};
+use zg_testkit::consensus::{Behaviour, Scenario, run};
 
 fn bls_run(n: usize, f: usize, behaviour: Behaviour, heights: u64, seed: u64) {
     let s = Scenario {

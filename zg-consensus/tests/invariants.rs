@@ -237,13 +237,13 @@ impl Harness {
                 self.now += 1000;
                 let i = (0..4)
                     .find(|&i| {
-                        T::public_key(&T::secret_key_from_seed(&common::seed(i)))
+                        T::public_key(&common::key::<T>(i))
                             == self.net.set.get(self.me).unwrap().public_key
                     })
                     .unwrap();
                 self.node = Node::restore(
                     self.net.config.clone(),
-                    Some(T::secret_key_from_seed(&common::seed(i))),
+                    Some(common::key::<T>(i)),
                     self.net.set.clone(),
                     &self.records,
                     Timestamp(self.now),

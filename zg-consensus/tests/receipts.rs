@@ -55,7 +55,7 @@ fn receipts_from_a_real_decision_verify() {
         Simulation::new(SimConfig::default(), 4, move |id, now, records| {
             Node::restore(
                 c.clone(),
-                Some(Bls::secret_key_from_seed(&common::seed(id.0 as usize))),
+                Some(common::key::<Bls>(id.0 as usize)),
                 genesis.clone(),
                 records,
                 now,

@@ -10,12 +10,12 @@
 mod common;
 
 use common::Net;
-use zg_consensus::simulation::{Behaviour, Scenario, run};
 use zg_consensus::{
     Bls, Config, InsecureTestScheme as T, Message, PartitionId, ValidatorIndex, VoteKind,
 };
 use zg_core::Timestamp;
 use zg_core::machine::Machine;
+use zg_testkit::consensus::{Behaviour, Scenario, run};
 
 /// Every node of a 4-validator network runs 1,000 partitions in one host instance; every
 /// partition decides (one Byzantine validator, a little loss).

@@ -14,9 +14,9 @@
 )]
 
 use zg_consensus::InsecureTestScheme as T;
-use zg_consensus::simulation::{Behaviour, CrashPlan, Report, Scenario, run};
 use zg_core::sim::SimRng;
 use zg_core::{NodeId, Timestamp};
+use zg_testkit::consensus::{Behaviour, CrashPlan, Report, Scenario, run};
 
 /// A scenario drawn from a seed: Byzantine count up to f, a behaviour mix, loss, duplication,
 /// reordering, maybe a network split and heal, maybe a crash and restart, and a stabilisation

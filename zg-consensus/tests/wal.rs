@@ -31,14 +31,11 @@ fn log(records: &mut Vec<Record<T>>, outputs: &[Output<Consensus<T>>]) {
 
 fn restart(net: &Net<T>, me: ValidatorIndex, records: &[Record<T>], now: u64) -> Node<T> {
     let i = (0..net.secrets.len())
-        .find(|&i| {
-            T::public_key(&T::secret_key_from_seed(&common::seed(i)))
-                == net.set.get(me).unwrap().public_key
-        })
+        .find(|&i| T::public_key(&common::key::<T>(i)) == net.set.get(me).unwrap().public_key)
         .unwrap();
     Node::restore(
         net.config.clone(),
-        Some(T::secret_key_from_seed(&common::seed(i))),
+        Some(common::key::<T>(i)),
         net.set.clone(),
         records,
         Timestamp(now),

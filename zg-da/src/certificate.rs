@@ -3,10 +3,10 @@
 //!
 //! # Committee
 //!
-//! [`DaCommittee::assemble`] checks the members' zg-vrf eligibility claims against the stake
-//! table and the epoch seed ([`zg_vrf::assemble_committee`], role [`DA_SIGNER_ROLE`]), derives
-//! custody ([`Custody::for_committee`]) and attaches each member's BLS key from the registry
-//! (keys admitted with a proof of possession). Members are indexed in ascending node order; bit
+//! [`DaCommittee::assemble`] checks the members' zg-vrf eligibility claims against the
+//! workspace's one stake table and the epoch seed ([`zg_vrf::assemble_committee`], role
+//! [`DA_SIGNER_ROLE`]), derives custody ([`Custody::for_committee`]) and takes each member's BLS
+//! key from its registration in the table (admitted with a checked proof of possession). Members are indexed in ascending node order; bit
 //! `i` of a certificate's bitmap names member `i`, and each member weighs its seats.
 //!
 //! # Quorum
@@ -68,20 +68,20 @@ pub struct DaCommittee {
 
 impl DaCommittee {
     /// Assembles the committee from published eligibility claims: each claim is checked
-    /// against `table` and `selection` (zg-vrf, one batch); `keys` gives each node's BLS key
-    /// (from the registry, where its proof of possession was checked); custody uses
-    /// replication `r`, and certificates need every column held by `k` distinct signers.
-    /// Invalid claims are left out (the committee does not depend on them or their order).
+    /// against the workspace's one stake table and `selection` (zg-vrf, one batch); each
+    /// member's BLS key is the one it registered in the table (where its proof of possession
+    /// was checked); custody uses replication `r`, and certificates need every column held by
+    /// `k` distinct signers. Invalid claims are left out (the committee does not depend on
+    /// them or their order).
     ///
     /// # Errors
-    /// [`Error::InvalidParameters`] if the selection is not for [`DA_SIGNER_ROLE`], a member
-    /// has no key, `k` is 0 or some column has fewer than `k` distinct holders; those of
-    /// [`Custody::assign`]; zg-vrf errors for invalid selection parameters.
+    /// [`Error::InvalidParameters`] if the selection is not for [`DA_SIGNER_ROLE`] or for
+    /// another epoch than the table's, `k` is 0 or some column has fewer than `k` distinct
+    /// holders; those of [`Custody::assign`]; zg-vrf errors for invalid selection parameters.
     pub fn assemble(
         table: &StakeTable,
         selection: &Selection,
         claims: &[EligibilityClaim],
-        keys: &[(NodeId, BlsPublicKey)],
         r: u16,
         k: u16,
     ) -> Result<Self, Error> {
@@ -90,26 +90,27 @@ impl DaCommittee {
                 reason: "the DA committee is selected for the da-signer role",
             });
         }
+        if selection.epoch != table.epoch() {
+            return Err(Error::InvalidParameters {
+                reason: "the selection is for another epoch than the stake table",
+            });
+        }
         // The batch weights only affect which invalid claims are found, never the committee.
         let batch_seed = keccak256(&[selection.seed.as_bytes().as_slice(), b"da-claims"].concat());
         let (committee, _rejected) =
             assemble_committee(table, selection, claims, batch_seed.as_bytes())?;
         let custody = Custody::for_committee(&committee, r)?;
-        let mut members = Vec::with_capacity(committee.members.len());
-        for m in &committee.members {
-            let key = keys
-                .iter()
-                .find(|(n, _)| *n == m.node)
-                .map(|(_, k)| *k)
-                .ok_or(Error::InvalidParameters {
-                    reason: "a committee member has no registered BLS key",
-                })?;
-            members.push(DaMember {
+        let keys = committee.bls_members(table)?;
+        let members = committee
+            .members
+            .iter()
+            .zip(keys)
+            .map(|(m, (key, _))| DaMember {
                 node: m.node,
                 seats: m.seats,
                 key,
-            });
-        }
+            })
+            .collect();
         DaCommittee::new(selection.epoch, custody, members, k)
     }
 

@@ -11,12 +11,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use zg_bls::{Bls, BlsSecretKey, Scheme};
+use zg_bls::{Bls, Scheme};
 use zg_core::machine::{Input, Machine, Outbox, Output, Protocol};
 use zg_core::sim::{Fault, LinkConfig, SimConfig, Simulation};
 use zg_core::{Amount, Epoch, H256, NodeId, Timestamp, keccak256_parts};
 use zg_kzg::KzgSettings;
-use zg_vrf::{SecretKey, Selection, StakeEntry, StakeTable, compute_eligibility};
+use zg_vrf::{NodeKeys, Selection, StakeTable, compute_eligibility};
 
 use crate::aggregator::{self, Aggregator, AggregatorConfig};
 use crate::certificate::{Certificate, DaCommittee};
@@ -331,22 +331,10 @@ pub struct Report {
     pub honest_reported: bool,
 }
 
-/// Key derivation for simulated nodes: VRF and BLS secret keys from
-/// `keccak256("zg-da/sim/<what>" || u64_be(seed) || u64_be(node))`.
-pub fn node_keys(seed: u64, node: u64) -> (SecretKey, BlsSecretKey) {
-    let k = |what: &[u8]| {
-        keccak256_parts(&[
-            b"zg-da/sim/",
-            what,
-            &seed.to_be_bytes(),
-            &node.to_be_bytes(),
-        ])
-        .to_bytes()
-    };
-    (
-        SecretKey::from_bytes(&k(b"vrf")),
-        Bls::secret_key_from_seed(&k(b"bls")),
-    )
+/// The deployment name a scenario's node keys are derived under
+/// ([`zg_vrf::NodeKeys::derive`], the workspace's one derivation): `"zg-da/sim/<seed>"`.
+pub fn deployment(seed: u64) -> Vec<u8> {
+    format!("zg-da/sim/{seed}").into_bytes()
 }
 
 struct Setup {
@@ -355,45 +343,30 @@ struct Setup {
 
 fn setup(s: &Scenario) -> Result<Setup, Error> {
     let n = s.signers;
-    let keys: Vec<(SecretKey, BlsSecretKey)> =
-        (0..n as u64).map(|i| node_keys(s.seed, i + 1)).collect();
+    let name = deployment(s.seed);
+    let keys: Vec<NodeKeys> = (1..=n as u64)
+        .map(|i| NodeKeys::derive(&name, NodeId(i)))
+        .collect();
+    let epoch = Epoch(1);
     let table = StakeTable::new(
-        keys.iter()
-            .enumerate()
-            .map(|(i, (vrf, _))| StakeEntry {
-                node: NodeId(i as u64 + 1),
-                public_key: vrf.public_key().clone(),
-                stake: Amount::new(3),
-            })
-            .collect(),
+        epoch,
+        keys.iter().map(|k| k.entry(Amount::new(3))).collect(),
         Amount::new(1),
     )?;
     let selection = Selection {
-        epoch: Epoch(1),
+        epoch,
         seed: keccak256_parts(&[b"zg-da/sim/epoch-seed", &s.seed.to_be_bytes()]),
         role: DA_SIGNER_ROLE.into(),
         expected_seats: 2 * n as u64,
     };
     let mut claims = Vec::new();
-    for (vrf, _) in &keys {
-        let e = compute_eligibility(vrf, &table, &selection)?;
+    for k in &keys {
+        let e = compute_eligibility(&k.vrf, &table, &selection)?;
         if e.seats > 0 {
             claims.push(e.claim);
         }
     }
-    let bls_keys: Vec<(NodeId, zg_bls::BlsPublicKey)> = keys
-        .iter()
-        .enumerate()
-        .map(|(i, (_, b))| (NodeId(i as u64 + 1), Bls::public_key(b)))
-        .collect();
-    let committee = DaCommittee::assemble(
-        &table,
-        &selection,
-        &claims,
-        &bls_keys,
-        s.replication,
-        s.coverage,
-    )?;
+    let committee = DaCommittee::assemble(&table, &selection, &claims, s.replication, s.coverage)?;
     Ok(Setup {
         committee: Arc::new(committee),
     })
@@ -486,10 +459,11 @@ pub fn run(kzg: &Arc<KzgSettings>, s: &Scenario) -> Result<Report, Error> {
                     LaneNode::Idle
                 }
             });
-        let key_seed = s.seed;
+        let name = deployment(s.seed);
         sim.set_host(move |node, _now, request, _rng| {
             let Request::Sign { payload, message } = request;
-            let (_, sk) = node_keys(key_seed, node.0);
+            let keys: NodeKeys = NodeKeys::derive(&name, node);
+            let sk = keys.bls;
             vec![(
                 Duration::from_millis(2),
                 Command::Signed {

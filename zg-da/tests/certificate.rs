@@ -23,7 +23,7 @@ use zg_da::certificate::{Certificate, CertificateError, DaCommittee};
 use zg_da::signer::Message;
 use zg_da::*;
 use zg_kzg::KzgSettings;
-use zg_vrf::{SecretKey, Selection, StakeEntry, StakeTable, compute_eligibility};
+use zg_vrf::{NodeKeys, Selection, StakeTable, compute_eligibility};
 
 fn kzg() -> Arc<KzgSettings> {
     static S: OnceLock<Arc<KzgSettings>> = OnceLock::new();
@@ -31,26 +31,23 @@ fn kzg() -> Arc<KzgSettings> {
         .clone()
 }
 
+fn keys(i: u64) -> NodeKeys {
+    NodeKeys::derive(b"zg-da certificate test", NodeId(i))
+}
+
 fn bls_key(i: u64) -> BlsSecretKey {
-    Bls::secret_key_from_seed(&[i as u8 + 100; 32])
+    keys(i).bls
 }
 
 fn committee_for(seed: [u8; 32], epoch: u64) -> DaCommittee {
-    let vrf: Vec<SecretKey> = (1..=12u8)
-        .map(|i| SecretKey::from_bytes(&[i; 32]))
-        .collect();
+    let nodes: Vec<NodeKeys> = (1..=12u64).map(keys).collect();
     let table = StakeTable::new(
-        vrf.iter()
-            .enumerate()
-            .map(|(i, sk)| StakeEntry {
-                node: NodeId(i as u64 + 1),
-                public_key: sk.public_key().clone(),
-                stake: Amount::new(3),
-            })
-            .collect(),
+        Epoch(epoch),
+        nodes.iter().map(|k| k.entry(Amount::new(3))).collect(),
         Amount::new(1),
     )
     .unwrap();
+    let vrf: Vec<_> = nodes.iter().map(|k| &k.vrf).collect();
     let selection = Selection {
         epoch: Epoch(epoch),
         seed: H256::new(seed),
@@ -63,10 +60,7 @@ fn committee_for(seed: [u8; 32], epoch: u64) -> DaCommittee {
         .filter(|e| e.seats > 0)
         .map(|e| e.claim)
         .collect();
-    let keys: Vec<_> = (1..=12u64)
-        .map(|i| (NodeId(i), Bls::public_key(&bls_key(i))))
-        .collect();
-    DaCommittee::assemble(&table, &selection, &claims, &keys, 3, 1).unwrap()
+    DaCommittee::assemble(&table, &selection, &claims, 3, 1).unwrap()
 }
 
 fn committee() -> &'static DaCommittee {

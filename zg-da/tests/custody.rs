@@ -13,9 +13,7 @@
 use proptest::prelude::*;
 use zg_core::{Amount, Epoch, H256, NodeId};
 use zg_da::*;
-use zg_vrf::{
-    SecretKey, Selection, StakeEntry, StakeTable, assemble_committee, compute_eligibility,
-};
+use zg_vrf::{NodeKeys, Selection, StakeTable, assemble_committee, compute_eligibility};
 
 fn members(seats: &[u64], salt: u8) -> Vec<SeatHolder> {
     seats
@@ -121,21 +119,19 @@ fn bad_parameters_are_typed_errors() {
 /// custody.
 #[test]
 fn custody_from_a_vrf_committee_is_recomputable_by_anyone() {
-    let sks: Vec<SecretKey> = (1..=40u8)
-        .map(|i| SecretKey::from_bytes(&[i; 32]))
+    let keys: Vec<NodeKeys> = (0..40u64)
+        .map(|i| NodeKeys::derive(b"zg-da custody test", NodeId(i)))
         .collect();
     let table = StakeTable::new(
-        sks.iter()
+        Epoch(3),
+        keys.iter()
             .enumerate()
-            .map(|(i, sk)| StakeEntry {
-                node: NodeId(i as u64),
-                public_key: sk.public_key().clone(),
-                stake: Amount::new(100 + i as u128),
-            })
+            .map(|(i, k)| k.entry(Amount::new(100 + i as u128)))
             .collect(),
         Amount::new(1),
     )
     .unwrap();
+    let sks: Vec<_> = keys.iter().map(|k| &k.vrf).collect();
     let selection = Selection {
         epoch: Epoch(3),
         seed: H256::new([0x5e; 32]),

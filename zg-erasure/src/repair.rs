@@ -277,7 +277,9 @@ struct Slot {
 
 /// Rebuilds a lost shard, or the whole object, by fetching shards from peers.
 ///
-/// **Driving contract** (the [`zg_core::machine`] vocabulary):
+/// # Driving contract
+///
+/// In the [`zg_core::machine`] vocabulary:
 /// * Build it with [`Repair::new`]`(now, config)` and drain its outputs: it starts by sending
 ///   [`Message::Get`] for up to `k + spare_requests` shards — the target shard first, then data
 ///   shards, then parity — each with a [`Timer::Request`] `request_timeout_ms` later.
@@ -293,12 +295,85 @@ struct Slot {
 ///   object, checked against the object root) or one [`Event::Failed`]; afterwards every input is
 ///   ignored. It always ends: every request either gets an answer or times out, and each holder
 ///   is asked a bounded number of times.
-/// * Nothing is persisted: after a crash, start a new repair.
+/// * Outputs, drained in order after construction and after every input: `Send` a
+///   [`Message::Get`] to one peer, `ScheduleTimeout` a [`Timer::Request`] (feed it back at or
+///   after `at`; a stale one is ignored), `Event`s ([`Event::Verified`], [`Event::Rejected`],
+///   [`Event::TimedOut`], then the verdict). It makes no requests and persists nothing.
+/// * Nothing is persisted: after a crash, start a new repair from the manifest and the holders
+///   known then. It is done when [`Repair::is_done`] (the verdict was output).
 ///
 /// Inputs about another object, out-of-range shards, or shards never asked of that peer are
 /// rejected with a [`RepairError`] and change nothing.
 ///
 /// Memory: the verified shards (up to `k + spare` shard sizes) until the end.
+///
+/// # Example
+///
+/// A 2 + 1 object whose first holder serves corrupt bytes: the repair drops it, asks the
+/// others, and rebuilds the object from the two shards that verify.
+///
+/// ```
+/// use std::collections::VecDeque;
+/// use std::sync::Arc;
+/// use zg_core::machine::{Input, Machine, Output, Recipient};
+/// use zg_core::{NodeId, Timestamp};
+/// use zg_erasure::repair::{Event, Message};
+/// use zg_erasure::{Config, Repair, RepairConfig, ShardHolder, Target, encode};
+///
+/// let object = b"an object worth keeping".repeat(40);
+/// let encoded = encode(&object, Config::new(2, 1)?)?;
+/// let root = encoded.manifest.root();
+/// // Holder i (node i + 1) stores shard i; holder 1 flips a byte of its shard.
+/// let mut holders: Vec<ShardHolder> = (0..3).map(|_| ShardHolder::new()).collect();
+/// for (i, h) in holders.iter_mut().enumerate() {
+///     let mut bytes = encoded.shards[i].clone();
+///     if i == 0 {
+///         bytes[5] ^= 1;
+///     }
+///     h.store(root, i as u32, bytes.into());
+/// }
+/// let me = NodeId(0);
+/// let known = (0..3).map(|i| (i, NodeId(i as u64 + 1))).collect();
+/// let config = RepairConfig::new(Arc::new(encoded.manifest.clone()), Target::Object, known);
+/// let mut now = Timestamp(0);
+/// let mut repair = Repair::new(now, config)?;
+///
+/// // The host: a network queue and a timer list; drain every output after every input.
+/// let (mut net, mut timers) = (VecDeque::new(), Vec::new());
+/// let mut repaired = None;
+/// loop {
+///     while let Some(output) = repair.poll_output() {
+///         match output {
+///             Output::Send { to: Recipient::One(peer), message } => net.push_back((peer, message)),
+///             Output::ScheduleTimeout { at, timer } => timers.push((at, timer)),
+///             Output::Event(Event::Repaired { data, .. }) => repaired = Some(data),
+///             Output::Event(Event::Failed(why)) => panic!("repair failed: {why:?}"),
+///             _ => {}
+///         }
+///     }
+///     if repair.is_done() {
+///         break;
+///     }
+///     if let Some((peer, get)) = net.pop_front() {
+///         // A holder answers its request; the answer comes back from that peer.
+///         let holder = &mut holders[(peer.0 - 1) as usize];
+///         holder.handle(now, Input::Message { from: me, message: get })?;
+///         for reply in holder.drain_outputs() {
+///             if let Output::Send { message, .. } = reply {
+///                 repair.handle(now, Input::Message { from: peer, message })?;
+///             }
+///         }
+///     } else if let Some((at, timer)) = timers.pop() {
+///         now = now.max(at);
+///         repair.handle(now, Input::Timeout(timer))?;
+///     } else {
+///         unreachable!("a repair always ends");
+///     }
+/// }
+/// assert_eq!(repaired.expect("repaired").as_slice(), &object[..]);
+/// assert_eq!(repair.banned().collect::<Vec<_>>(), [&NodeId(1)]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Repair {
     manifest: Arc<Manifest>,
     target: Target,
@@ -639,6 +714,45 @@ impl Machine<ShardExchange> for Repair {
 ///
 /// Shards are handed to it with [`Command::Store`] (or [`ShardHolder::store`]); it does not
 /// verify them — the asking side does.
+///
+/// # Driving contract
+///
+/// * Inputs: [`Message::Get`] from any peer, and [`Command::Store`] from its host. Every other
+///   input is ignored (never an error, so a flood of strays costs nothing but the call).
+/// * Outputs: exactly one `Send` per [`Message::Get`], to the peer that asked, carrying the
+///   stored bytes ([`Message::Shard`]) or [`Message::NotFound`]; drain them after each input.
+///   No timers, requests, events or records.
+/// * Persistence and restart: it keeps the shards in memory only. The host stores them durably
+///   itself and, after a restart, hands them back with [`Command::Store`] before serving.
+/// * It is never done: it serves for as long as the host runs it.
+///
+/// ```
+/// use zg_core::machine::{Input, Machine, Output, Recipient};
+/// use zg_core::{H256, NodeId, Timestamp};
+/// use zg_erasure::ShardHolder;
+/// use zg_erasure::repair::{Command, Message};
+///
+/// let (manifest, now) = (H256([7; 32]), Timestamp(0));
+/// let mut holder = ShardHolder::new();
+/// let store = Command::Store { manifest, shard: 2, data: b"shard two".to_vec().into() };
+/// holder.handle(now, Input::Command(store))?;
+/// assert!(holder.drain_outputs().is_empty(), "storing sends nothing");
+///
+/// for (shard, has) in [(2, true), (3, false)] {
+///     let asker = NodeId(9);
+///     holder.handle(now, Input::Message { from: asker, message: Message::Get { manifest, shard } })?;
+///     let replies = holder.drain_outputs();
+///     assert_eq!(replies.len(), 1);
+///     match &replies[0] {
+///         Output::Send { to: Recipient::One(to), message: Message::Shard { data, .. } } => {
+///             assert!(has && *to == asker && data.as_slice() == b"shard two")
+///         }
+///         Output::Send { message: Message::NotFound { .. }, .. } => assert!(!has),
+///         other => panic!("unexpected {other:?}"),
+///     }
+/// }
+/// # Ok::<(), zg_erasure::repair::RepairError>(())
+/// ```
 #[derive(Default)]
 pub struct ShardHolder {
     shards: BTreeMap<(H256, u32), ShardBytes>,

@@ -221,9 +221,80 @@ pub struct MinerStats {
 
 /// The miner machine. See the [module docs](self).
 ///
-/// Driving contract: feed commands and timers, drain outputs after each input; answer each
-/// [`MinerRequest::Load`] with [`MinerCommand::Loaded`] or [`MinerCommand::LoadUnavailable`].
-/// Nothing is persisted: after a restart the host gives it the current task again.
+/// # Driving contract
+///
+/// * Inputs: [`MinerCommand::Task`] whenever the chain's worker context changes (it replaces
+///   the task being mined), [`MinerCommand::Stop`], [`MinerCommand::SetShard`] /
+///   [`MinerCommand::SetMinerId`], the answers to its requests, and every [`MinerTimer`] it
+///   scheduled (timers of an older task are ignored, so the host never cancels any). A
+///   rejected input ([`MinerError`]) changes nothing.
+/// * Outputs, drained in order after every input: `Event`s ([`MinerEvent::Started`] or
+///   [`MinerEvent::Waiting`] for a new task, [`MinerEvent::Answer`] for each hit,
+///   [`MinerEvent::ContextExpired`] when the window closes), `Request`s
+///   ([`MinerRequest::Load`]: read that sealed load and answer with [`MinerCommand::Loaded`] or
+///   [`MinerCommand::LoadUnavailable`], in any order, later), and `ScheduleTimeout`s (the next
+///   [`MinerTimer::Tick`] `tick_ms` later, the task's [`MinerTimer::Expire`]). Each tick runs at
+///   most `batch` nonces; at most `max_pending` iterations wait for loads.
+/// * An answer is submitted by the host: attach the sealing context and the seal's Merkle proof
+///   ([`MinedAnswer::into_answer`], [`seal_proof`](crate::answer::seal_proof)).
+/// * Persistence: none. After a restart the host builds a new miner and gives it the current
+///   task again (a new `nonce_seed` avoids retrying the same nonces).
+/// * Done with a task at [`MinerEvent::ContextExpired`] (or after `Stop`); then it is idle until
+///   the next task.
+///
+/// ```
+/// use std::sync::Arc;
+/// use zg_core::machine::{Input, Machine, Output};
+/// use zg_core::{H256, Timestamp, keccak256};
+/// use zg_pora::answer::seal_proof;
+/// use zg_pora::{
+///     ChainView, Miner, MinerCommand, MinerConfig, MinerEvent, MinerRequest, MiningTask,
+///     SealedFlow, U256, WorkerContext, verify_answer,
+/// };
+///
+/// // One sealed load (256 KiB) of a fresh flow, and a target one nonce in four meets.
+/// let miner_id = H256([7; 32]);
+/// let data: Vec<u8> = (0..262_144u32).map(|i| (i % 251) as u8).collect();
+/// let sealed = SealedFlow::new(&[&data], miner_id, 1, 100, keccak256(b"block"))?;
+/// let (subtask, target) = (keccak256(b"subtask"), U256::MAX >> 2);
+/// let worker = WorkerContext { context: sealed.context, pora_target: target, subtask_digest: subtask, max_shards: 1 };
+/// let task = MiningTask { worker, expires_at: Timestamp(1_000) };
+///
+/// let mut miner = Miner::new(MinerConfig { batch: 4, ..MinerConfig::new(miner_id, 1) })?;
+/// let mut now = Timestamp(0);
+/// miner.handle(now, Input::Command(MinerCommand::Task(Box::new(task))))?;
+/// let (mut timers, mut answers, mut expired) = (Vec::new(), Vec::new(), false);
+/// while !expired {
+///     let mut loads = Vec::new();
+///     while let Some(output) = miner.poll_output() {
+///         match output {
+///             Output::ScheduleTimeout { at, timer } => timers.push((at, timer)),
+///             Output::Request(MinerRequest::Load { load_index, .. }) => loads.push(load_index),
+///             Output::Event(MinerEvent::Answer(a)) => answers.push(*a),
+///             Output::Event(MinerEvent::ContextExpired { .. }) => expired = true,
+///             Output::Event(_) => {}
+///             other => unreachable!("{other:?}"),
+///         }
+///     }
+///     // The host reads the sealed loads asked for and hands them back.
+///     for load_index in loads {
+///         let load = Arc::new(sealed.loads[load_index as usize].clone());
+///         miner.handle(now, Input::Command(MinerCommand::Loaded { load_index, load }))?;
+///     }
+///     // Stop at the first answer by jumping to the window's end; else run the next timer.
+///     timers.sort_by_key(|t| t.0);
+///     let (at, timer) = if answers.is_empty() { timers.remove(0) } else { timers.pop().unwrap() };
+///     now = now.max(at);
+///     miner.handle(now, Input::Timeout(timer))?;
+/// }
+/// // The host completes the first answer and the chain accepts it.
+/// let mined = answers.remove(0);
+/// let proof = seal_proof(&sealed.flow, mined.seal_index())?;
+/// let answer = mined.into_answer(sealed.context.digest, proof);
+/// let view = ChainView::new(sealed.context, subtask, target, Some(sealed.epoch_range()));
+/// verify_answer(&answer, &view)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Miner {
     config: MinerConfig,
     generation: u64,

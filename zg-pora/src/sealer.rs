@@ -113,9 +113,62 @@ pub enum SealerError {
 
 /// The sealer machine. See the [module docs](self).
 ///
-/// Driving contract: feed contexts and data in any order, drain outputs after each input, and
-/// deliver [`SealerTimer::Continue`] when scheduled. Nothing is persisted: after a restart the
-/// host feeds the contexts again and the data it has not stored sealed.
+/// # Driving contract
+///
+/// * Inputs, in any order: [`SealerCommand::Context`] for each epoch context the flow contract
+///   reports, [`SealerCommand::Data`] for each seal's unsealed 4 KiB as it arrives, and
+///   [`SealerTimer::Continue`] whenever the sealer scheduled one. A rejected input
+///   ([`SealerError`]) changes nothing and outputs nothing.
+/// * Outputs, drained in order after every input: for each step that sealed something, the
+///   [`SealerEvent::Sealed`] seals (at most `batch`, ascending index) then one
+///   [`SealerEvent::Progress`]; and, when more seals are ready, `ScheduleTimeout` of
+///   [`SealerTimer::Continue`] at `now` — the host feeds it back after its other pending inputs,
+///   so no single input does more than one batch of work. No messages, requests or records.
+/// * Persistence: the host stores each [`SealedSeal`] it is given (that is the only durable
+///   state). After a restart it builds a new sealer and feeds the contexts again, and the data
+///   of every seal it has not stored sealed.
+/// * Done: when [`Sealer::waiting`] is zero, or every waiting seal's last sector lies outside
+///   every known context (it will seal once that epoch's context arrives).
+///
+/// ```
+/// use zg_core::machine::{Input, Machine, Output};
+/// use zg_core::{H256, Timestamp};
+/// use zg_pora::{EpochRange, Sealer, SealerCommand, SealerEvent, unseal};
+///
+/// let (miner, digest, now) = (H256([0x6d; 32]), H256([1; 32]), Timestamp(0));
+/// let mut sealer = Sealer::new(miner, 2); // two seals per step
+/// // Data first: four seals wait, since no context is known yet.
+/// for i in 0..4u64 {
+///     let data = Box::new([i as u8; 4096]);
+///     sealer.handle(now, Input::Command(SealerCommand::Data { seal_index: i, data }))?;
+/// }
+/// assert!(sealer.drain_outputs().is_empty());
+/// // The epoch over sectors [0, 64) holds the last sector of seals 0..4.
+/// let range = EpochRange { start: 0, end: 64 };
+/// sealer.handle(now, Input::Command(SealerCommand::Context { digest, range }))?;
+///
+/// let mut stored = Vec::new(); // the host's store of sealed seals
+/// let mut continuations = Vec::new();
+/// loop {
+///     for output in sealer.drain_outputs() {
+///         match output {
+///             Output::Event(SealerEvent::Sealed(s)) => stored.push(s),
+///             Output::Event(SealerEvent::Progress { .. }) => {}
+///             Output::ScheduleTimeout { timer, .. } => continuations.push(timer),
+///             other => unreachable!("{other:?}"),
+///         }
+///     }
+///     let Some(timer) = continuations.pop() else { break };
+///     sealer.handle(now, Input::Timeout(timer))?;
+/// }
+/// assert_eq!(sealer.waiting(), 0);
+/// assert_eq!(stored.iter().map(|s| s.seal_index).collect::<Vec<_>>(), [0, 1, 2, 3]);
+/// // What was stored unseals back to the data.
+/// let mut back = stored[3].sealed.clone();
+/// unseal(&mut back, &miner, &digest, 3 * 16);
+/// assert_eq!(*back, [3u8; 4096]);
+/// # Ok::<(), zg_pora::SealerError>(())
+/// ```
 pub struct Sealer {
     miner_id: H256,
     batch: usize,

@@ -223,10 +223,86 @@ struct EpochState {
 
 /// The verifier machine. See the [module docs](self).
 ///
-/// Driving contract: feed [`VerifierCommand`]s as [`Input::Command`]s in chain order (blocks,
-/// contexts, registrations, fees, submissions) and drain the events after each. A rejected input
-/// returns [`VerifierError`] and changes nothing. Nothing is persisted: after a restart the host
-/// replays the chain's inputs.
+/// # Driving contract
+///
+/// * Inputs: [`VerifierCommand`]s as [`Input::Command`]s, in chain order — each
+///   [`VerifierCommand::Block`] as it is produced (inputs after it execute in the next block),
+///   each epoch [`VerifierCommand::Context`] as the flow closes it, registrations, fees,
+///   donations and submissions as their transactions land. No messages or timers. A rejected
+///   input returns [`VerifierError`] (the revert reason) and changes nothing.
+/// * Outputs: only `Event`s, drained in order after each input: [`VerifierEvent::NewEpoch`],
+///   [`VerifierEvent::DifficultyAdjusted`] before the [`VerifierEvent::Accepted`] of the answer
+///   that moved it, one `Accepted` per accepted submission.
+/// * Persistence and restart: nothing is persisted — the chain is the record. After a restart
+///   the host builds a new verifier with the same [`VerifierConfig`] and replays the chain's
+///   inputs from genesis (or from the contract's state, which it mirrors).
+/// * It is never done: it follows the chain for as long as the host runs it. What a miner
+///   should mine now is [`Verifier::worker_context`] (`computeWorkerContext`).
+///
+/// ```
+/// use zg_core::machine::{Input, Machine, Output};
+/// use zg_core::{Amount, H256, Timestamp, keccak256};
+/// use zg_pora::reward::RewardConfig;
+/// use zg_pora::{
+///     MiningParams, Policy, RecallRange, SealedFlow, ShardConfig, U256, Verifier, VerifierCommand,
+///     VerifierConfig, VerifierEvent,
+/// };
+///
+/// let config = VerifierConfig {
+///     difficulty: U256::from(4u8), // one nonce in four meets the target
+///     fixed_difficulty: false,
+///     target_mine_blocks: 100,
+///     target_submissions: 3,
+///     max_shards: 4,
+///     n_subtasks: 1,
+///     subtask_interval: 100,
+///     difficulty_adjust_ratio: 20,
+///     min_difficulty: U256::ZERO,
+///     blockhash_window: 256,
+///     reward: RewardConfig { release_seconds: 1000, base_reward: Amount(0), service_fee_bps: 0 },
+///     policy: Policy::STRICT,
+/// };
+/// let mut verifier = Verifier::new(config)?;
+/// let mut now = Timestamp::from_secs(1_700_000_000);
+/// let chain = |v: &mut Verifier, now: Timestamp, c: VerifierCommand| {
+///     v.handle(now, Input::Command(c))?;
+///     Ok::<_, zg_pora::VerifierError>(
+///         v.drain_outputs().into_iter().filter_map(|o| match o {
+///             Output::Event(e) => Some(e),
+///             _ => None,
+///         }).collect::<Vec<_>>(),
+///     )
+/// };
+///
+/// // A miner registers; the flow closes epoch 1 at block 100 over one sealed load.
+/// let miner_id = H256([7; 32]);
+/// let data: Vec<u8> = (0..262_144u32).map(|i| (i % 251) as u8).collect();
+/// let sealed = SealedFlow::new(&[&data], miner_id, 1, 100, keccak256(b"block 100"))?;
+/// chain(&mut verifier, now, VerifierCommand::RegisterMiner { miner_id })?;
+/// for number in 95..=101u64 {
+///     now = now.plus_millis(2_000);
+///     chain(&mut verifier, now, VerifierCommand::Block { number, hash: keccak256(&number.to_be_bytes()) })?;
+///     if number == 100 {
+///         let events = chain(&mut verifier, now, VerifierCommand::Context(sealed.context))?;
+///         assert!(matches!(events[..], [VerifierEvent::NewEpoch { epoch: 1, .. }]));
+///     }
+/// }
+///
+/// // The miner mines what the chain says to mine now, and submits its first answer.
+/// let w = verifier.worker_context(&miner_id)?;
+/// assert!(w.can_mine());
+/// let range = RecallRange::for_flow(w.context.flow_length, ShardConfig::FULL, 0).unwrap();
+/// let params = MiningParams::new(miner_id, w.subtask_digest, range, w.pora_target, w.context.flow_length)?;
+/// let nonces: Vec<H256> = (0..32u64).map(|i| keccak256(&i.to_be_bytes())).collect();
+/// let hit = params.mine_batch(&nonces, |i| sealed.load(i))[0];
+/// let answer = sealed.answer(&params, &hit)?;
+/// let events = chain(&mut verifier, now, VerifierCommand::Submit(Box::new(answer.clone())))?;
+/// assert!(matches!(&events[..], [VerifierEvent::Accepted(a)] if a.miner_id == miner_id));
+/// // The same answer again is a duplicate: rejected, nothing changes.
+/// assert!(chain(&mut verifier, now, VerifierCommand::Submit(Box::new(answer))).is_err());
+/// assert_eq!(verifier.current_submissions(), 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Verifier {
     config: VerifierConfig,

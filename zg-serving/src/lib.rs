@@ -64,8 +64,9 @@
 //! # Ok::<(), zg_serving::Error>(())
 //! ```
 //!
-//! **Features.** `sim` — the `simulation` module: a whole market — chain, provider (honest, over-charging, forging or withholding
-//! batches), users — in the zg-core simulator, used by the tests and the devnet.
+//! **Features.** None. A whole simulated market — chain, provider (honest, over-charging,
+//! forging or withholding batches), users — lives in the unpublished `zg-testkit` crate, used
+//! by the tests, benches, fuzzing and the devnet.
 //!
 //! **Panics and safety.** `#![forbid(unsafe_code)]`. No input — calls, messages, signatures,
 //! calldata — panics: each failure is a typed [`Error`] or [`LedgerError`]; signature failures
@@ -90,8 +91,6 @@ pub mod protocol;
 pub mod provider;
 pub mod session;
 pub mod settlement;
-#[cfg(feature = "sim")]
-pub mod simulation;
 pub mod user;
 
 pub use error::{Error, LedgerError};

@@ -435,8 +435,75 @@ pub enum Trigger {
 /// the receipts of a posted opening from the `PostOpening` calldata) and reports them in
 /// [`AccountInfo::batches`] until one challenge window after they close.
 ///
-/// Driving: feed messages and commands; drain outputs (sends and [`Event::Applied`]). It keeps
-/// no timers and persists nothing (the chain is its own storage).
+/// # Driving contract
+///
+/// * Inputs: [`Message::Tx`] and [`Message::Query`] from any node, and [`Command::Ledger`]
+///   (calls the host applies itself, e.g. genesis or other contracts' transactions). Other
+///   inputs are ignored. A transaction's sender is the call's `sender` (`msg.sender`, which a
+///   real chain takes from the transaction's signature); the node it came from only gets the
+///   reply.
+/// * Outputs, drained in order after every input: for each call applied, one
+///   [`Event::Applied`] (reverted ones too, with their error) and, for a [`Message::Tx`], a
+///   [`Message::TxResult`] with the sender's `id` to the node it came from; for a
+///   [`Message::Query`], one [`Message::AccountInfo`] back. No timers, requests or records.
+/// * A reverted call changes nothing. [`Command::Ledger`] returns its revert as the error of
+///   `handle`; a reverted [`Message::Tx`] is only reported (the broker reads it from the result).
+/// * Persistence and restart: it persists nothing — the chain is its own storage; a host that
+///   restarts it builds it again with [`LedgerNode::new`] over the ledger as it stands. It is
+///   never done.
+///
+/// ```
+/// use zg_core::machine::{Input, Machine, Output, Recipient};
+/// use zg_core::{Amount, NodeId, Timestamp};
+/// use zg_serving::eip712::Domain;
+/// use zg_serving::eth::{Address, U256};
+/// use zg_serving::ledger::{Call, Ledger, LedgerConfig, Limits, Op, ServiceParams, TOKEN};
+/// use zg_serving::protocol::{Command, Event, LedgerNode, Message};
+///
+/// let (owner, provider, user) = (Address([0xee; 20]), Address([0x22; 20]), Address([0x11; 20]));
+/// let domain = Domain::new(U256::from(16601u64), Address([0xcc; 20]));
+/// let config = LedgerConfig { owner, domain, lock_time_secs: 7_200, limits: Limits::default() };
+/// let mut chain = LedgerNode::new(Ledger::new(config)?);
+/// let now = Timestamp::from_secs(1);
+///
+/// // The host applies genesis calls itself.
+/// let service = Call::new(provider, Op::AddOrUpdateService { params: ServiceParams::default() })
+///     .with_value(Amount::new(100 * TOKEN));
+/// chain.handle(now, Input::Command(Command::Ledger(Box::new(service))))?;
+/// assert!(matches!(chain.drain_outputs()[..], [Output::Event(Event::Applied { result: Ok(_), .. })]));
+///
+/// // A user's broker at node 5 sends transactions and reads its account.
+/// let broker = NodeId(5);
+/// let txs = [
+///     (1, Call::new(user, Op::DepositFund).with_value(Amount::new(3 * TOKEN))),
+///     (2, Call::new(user, Op::TransferFund { provider, amount: Amount::new(2 * TOKEN) })),
+///     (3, Call::new(user, Op::Refund { amount: Amount::new(9 * TOKEN) })), // more than it has
+/// ];
+/// let mut results = Vec::new();
+/// for (id, call) in txs {
+///     chain.handle(now, Input::Message { from: broker, message: Message::Tx { id, call } })?;
+///     for output in chain.drain_outputs() {
+///         match output {
+///             Output::Send { to, message: Message::TxResult { id, result } } => {
+///                 assert_eq!(to, Recipient::One(broker));
+///                 results.push((id, result.is_ok()));
+///             }
+///             Output::Event(Event::Applied { .. }) => {}
+///             other => unreachable!("{other:?}"),
+///         }
+///     }
+/// }
+/// assert_eq!(results, [(1, true), (2, true), (3, false)]);
+/// chain.handle(now, Input::Message { from: broker, message: Message::Query { user, provider } })?;
+/// match &chain.drain_outputs()[..] {
+///     [Output::Send { message: Message::AccountInfo(info), .. }] => {
+///         // The reverted refund changed nothing.
+///         assert_eq!(info.account.as_ref().map(|a| a.balance), Some(Amount::new(2 * TOKEN)));
+///     }
+///     other => unreachable!("{other:?}"),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct LedgerNode {
     ledger: Ledger,

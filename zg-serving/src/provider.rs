@@ -281,6 +281,121 @@ enum BatchTx {
 }
 
 /// The provider broker. See the [module docs](self).
+///
+/// # Driving contract
+///
+/// * Inputs: [`Message::Inference`], [`Message::OpeningRequest`] from users' nodes;
+///   [`Message::AccountInfo`] and [`Message::TxResult`] from the configured chain node only
+///   (`ProviderConfig::chain`); [`Command::Served`] answering each [`Request::Serve`], and
+///   [`Command::SettleNow`]; the timers it scheduled ([`Timer::Check`], [`Timer::Force`],
+///   [`Timer::Finalize`]), stale ones included (they are ignored).
+/// * Outputs, drained in order after construction and after every input: `Persist` (every
+///   receipt before it is sent, every settled prefix, nonce, committed and closed batch — make
+///   each durable before carrying out later outputs, so a restart never bills twice or reuses
+///   a nonce), `Send` (answers and receipts to users, queries and transactions to the chain),
+///   `Request` ([`Request::Serve`]: run the model, answer with [`Command::Served`]),
+///   `ScheduleTimeout`, and `Event`s for the operator.
+/// * Restart: [`ProviderBroker::restore`] with the same config and every record, in order; it
+///   re-arms its timers and learns what happened while it was down from the next account
+///   views (a settlement that landed anyway is recognised by the account's nonce).
+/// * It is never done: it serves and settles while the host runs it; an operator that stops
+///   sends [`Command::SettleNow`] first and keeps running until the round's
+///   [`Event::Settled`] (or, in batch mode, until each batch's [`Event::BatchFinalized`]).
+///
+/// ```
+/// use core::time::Duration;
+/// use zg_core::machine::Machine;
+/// use zg_core::sim::{Fault, SimConfig, Simulation};
+/// use zg_core::{Amount, NodeId, Timestamp};
+/// use zg_serving::eip712::{Domain, SignatureScheme};
+/// use zg_serving::eth::{Address, SecretKey, U256};
+/// use zg_serving::ledger::{Call, Ledger, LedgerConfig, Limits, Op, ServiceParams, TOKEN};
+/// use zg_serving::protocol::{Command, Event, LedgerNode, Record, Request, Serving};
+/// use zg_serving::provider::{ProviderBroker, ProviderConfig};
+/// use zg_serving::settlement::SettlementStatus;
+/// use zg_serving::user::{UserBroker, UserConfig};
+///
+/// let (chain, provider_node, user_node) = (NodeId(0), NodeId(1), NodeId(2));
+/// let (owner, provider) = (Address([0xee; 20]), Address([0x22; 20]));
+/// let (tee, user) = (SecretKey::from_seed(b"provider tee"), SecretKey::from_seed(b"user"));
+/// let domain = Domain::new(U256::from(16601u64), Address([0xcc; 20]));
+/// let (input_price, output_price, lock) = (Amount::new(1_000), Amount::new(2_000), 7_200);
+///
+/// // Genesis: the provider's service with its TEE signer acknowledged, and a funded user.
+/// let config = LedgerConfig { owner, domain, lock_time_secs: lock, limits: Limits::default() };
+/// let mut ledger = Ledger::new(config)?;
+/// let params = ServiceParams {
+///     input_price,
+///     output_price,
+///     tee_signer: tee.address(),
+///     scheme: SignatureScheme::Eip712,
+///     ..ServiceParams::default()
+/// };
+/// let five = Amount::new(5 * TOKEN);
+/// for call in [
+///     Call::new(provider, Op::AddOrUpdateService { params }).with_value(Amount::new(100 * TOKEN)),
+///     Call::new(owner, Op::AcknowledgeTeeSignerByOwner { provider }),
+///     Call::new(user.address(), Op::DepositFund).with_value(five),
+///     Call::new(user.address(), Op::TransferFund { provider, amount: five }),
+/// ] {
+///     ledger.apply(Timestamp::ZERO, &call)?;
+/// }
+/// let provider_config = ProviderConfig::new(
+///     provider, tee.clone(), chain, domain, SignatureScheme::Eip712, input_price, output_price, lock,
+/// );
+/// let user_config = UserConfig {
+///     key: user,
+///     provider,
+///     provider_node,
+///     chain,
+///     tee_signer: tee.address(),
+///     input_price,
+///     output_price,
+///     lock_time_secs: lock,
+///     token_lifetime_ms: 3_600_000,
+///     poll_interval_ms: 300_000,
+///     idle_refund_ms: None,
+///     opening_patience_ms: 1_800_000,
+/// };
+///
+/// // The chain, the provider and the user in the deterministic simulator: it carries out every
+/// // output in order (records before what follows them) and restarts from the records.
+/// let mut sim: Simulation<Serving> = Simulation::new(SimConfig::default(), 3, move |id, now, records| {
+///     let node: Box<dyn Machine<Serving>> = match id.0 {
+///         0 => Box::new(LedgerNode::new(ledger.clone())),
+///         1 => Box::new(ProviderBroker::restore(provider_config.clone(), now, records)),
+///         _ => Box::new(UserBroker::restore(user_config.clone(), now, records)),
+///     };
+///     node
+/// });
+/// // The provider's host runs the model: every answer has 100 output tokens, after 200 ms.
+/// sim.set_host(|_, _, Request::Serve { user, request_id, .. }, _| {
+///     vec![(Duration::from_millis(200), Command::Served { user, request_id, output_tokens: 100 })]
+/// });
+/// let ask = Command::Ask { input_tokens: 50, max_output_tokens: 200 };
+/// for s in 1..=3 {
+///     sim.inject(Timestamp::from_secs(s), user_node, ask.clone());
+/// }
+/// // The provider crashes and comes back from its records, then settles.
+/// sim.schedule(Timestamp::from_secs(30), Fault::Crash(provider_node));
+/// sim.schedule(Timestamp::from_secs(40), Fault::Restart(provider_node));
+/// sim.inject(Timestamp::from_secs(60), provider_node, Command::SettleNow);
+/// sim.run_until(Timestamp::from_secs(600));
+///
+/// let fee = Amount::new(50 * 1_000 + 100 * 2_000);
+/// let receipts = sim.persisted(provider_node).iter().filter(|r| matches!(r, Record::Receipt { .. }));
+/// assert_eq!(receipts.count(), 3, "every receipt was persisted");
+/// let settled: Vec<_> = sim
+///     .events()
+///     .iter()
+///     .filter_map(|(_, node, e)| match e {
+///         Event::Settled { status, settled, .. } if *node == provider_node => Some((*status, *settled)),
+///         _ => None,
+///     })
+///     .collect();
+/// assert_eq!(settled, [(SettlementStatus::Success, Amount::new(3 * fee.units()))]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct ProviderBroker {
     cfg: ProviderConfig,

@@ -134,6 +134,115 @@ enum BatchTx {
 const MAX_OFFERED: usize = 64;
 
 /// The user broker. See the [module docs](self).
+///
+/// # Driving contract
+///
+/// * Inputs: [`Command::Ask`] and [`Command::RetrieveFunds`] from its application;
+///   [`Message::Served`], [`Message::Refused`], [`Message::BatchOpening`] from the configured
+///   provider node only; [`Message::AccountInfo`] and [`Message::TxResult`] from the configured
+///   chain node only; the timers it scheduled ([`Timer::Poll`], [`Timer::RefundReady`]).
+/// * Outputs, drained in order after construction and after every input: `Persist` (each
+///   session token id before the token is used, each accepted receipt — make it durable before
+///   later outputs, so a restart never reuses a token id and keeps its evidence), `Send`
+///   (requests to the provider; queries, refunds, challenges and demands to the chain),
+///   `ScheduleTimeout`, and `Event`s for the application. It makes no requests.
+/// * Restart: [`UserBroker::restore`] with the same config and every record, in order; it
+///   polls the account again and resumes auditing from what the chain shows.
+/// * Done: a broker that stopped using the provider (over-charge, a voided batch, or
+///   [`Command::RetrieveFunds`]) is done once [`Event::RefundReceived`] is output after the
+///   lock time; until then, or while it is still asking, the host keeps it running so no batch
+///   against the account closes unaudited.
+///
+/// ```
+/// # use core::time::Duration;
+/// # use zg_core::machine::Machine;
+/// # use zg_core::sim::{Fault, SimConfig, Simulation};
+/// # use zg_core::{Amount, NodeId, Timestamp};
+/// # use zg_serving::eip712::{Domain, SignatureScheme};
+/// # use zg_serving::eth::{Address, SecretKey, U256};
+/// # use zg_serving::ledger::{Call, Ledger, LedgerConfig, Limits, Op, ServiceParams, TOKEN};
+/// # use zg_serving::protocol::{Command, Event, LedgerNode, Record, Request, Serving};
+/// # use zg_serving::provider::{ProviderBroker, ProviderConfig};
+/// # use zg_serving::user::{UserBroker, UserConfig};
+/// # let (chain, provider_node, user_node) = (NodeId(0), NodeId(1), NodeId(2));
+/// # let (owner, provider) = (Address([0xee; 20]), Address([0x22; 20]));
+/// # let (tee, user) = (SecretKey::from_seed(b"provider tee"), SecretKey::from_seed(b"user"));
+/// # let domain = Domain::new(U256::from(16601u64), Address([0xcc; 20]));
+/// # let (input_price, output_price, lock) = (Amount::new(1_000), Amount::new(2_000), 7_200);
+/// # let config = LedgerConfig { owner, domain, lock_time_secs: lock, limits: Limits::default() };
+/// # let mut ledger = Ledger::new(config)?;
+/// # let params = ServiceParams { input_price, output_price, tee_signer: tee.address(),
+/// #     scheme: SignatureScheme::Eip712, ..ServiceParams::default() };
+/// # let five = Amount::new(5 * TOKEN);
+/// # for call in [
+/// #     Call::new(provider, Op::AddOrUpdateService { params }).with_value(Amount::new(100 * TOKEN)),
+/// #     Call::new(owner, Op::AcknowledgeTeeSignerByOwner { provider }),
+/// #     Call::new(user.address(), Op::DepositFund).with_value(five),
+/// #     Call::new(user.address(), Op::TransferFund { provider, amount: five }),
+/// # ] {
+/// #     ledger.apply(Timestamp::ZERO, &call)?;
+/// # }
+/// # let provider_config = ProviderConfig::new(
+/// #     provider, tee.clone(), chain, domain, SignatureScheme::Eip712, input_price, output_price, lock);
+/// // A chain, a provider and this user, set up as in `ProviderBroker`'s example.
+/// let user_config = UserConfig {
+///     key: user,
+///     provider,
+///     provider_node,
+///     chain,
+///     tee_signer: tee.address(),
+///     input_price,
+///     output_price,
+///     lock_time_secs: lock,
+///     token_lifetime_ms: 3_600_000,
+///     poll_interval_ms: 300_000, // read the account every 5 minutes
+///     idle_refund_ms: None,
+///     opening_patience_ms: 1_800_000,
+/// };
+/// let mut sim: Simulation<Serving> = Simulation::new(SimConfig::default(), 3, move |id, now, records| {
+///     let node: Box<dyn Machine<Serving>> = match id.0 {
+///         0 => Box::new(LedgerNode::new(ledger.clone())),
+///         1 => Box::new(ProviderBroker::restore(provider_config.clone(), now, records)),
+///         _ => Box::new(UserBroker::restore(user_config.clone(), now, records)),
+///     };
+///     node
+/// });
+/// sim.set_host(|_, _, Request::Serve { user, request_id, .. }, _| {
+///     vec![(Duration::from_millis(200), Command::Served { user, request_id, output_tokens: 100 })]
+/// });
+/// let ask = Command::Ask { input_tokens: 50, max_output_tokens: 200 };
+/// sim.inject(Timestamp::from_secs(1), user_node, ask.clone());
+/// // The user's node crashes and restarts from its records, asks again, then leaves.
+/// sim.schedule(Timestamp::from_secs(10), Fault::Crash(user_node));
+/// sim.schedule(Timestamp::from_secs(20), Fault::Restart(user_node));
+/// sim.inject(Timestamp::from_secs(30), user_node, ask);
+/// sim.inject(Timestamp::from_secs(60), user_node, Command::RetrieveFunds);
+/// sim.run_until(Timestamp::from_secs(3 * 3600)); // past the 2 h refund lock
+///
+/// let user_events: Vec<&Event> =
+///     sim.events().iter().filter(|(_, n, _)| *n == user_node).map(|(_, _, e)| e).collect();
+/// let fee = Amount::new(50 * 1_000 + 100 * 2_000);
+/// let received = user_events.iter().filter(|e| matches!(e, Event::Received { fee: f } if *f == fee));
+/// assert_eq!(received.count(), 2, "both receipts checked and accepted");
+/// assert!(user_events.iter().any(|e| matches!(e, Event::RefundRequested)));
+/// let refund = user_events.iter().find_map(|e| match e {
+///     Event::RefundReceived { amount } => Some(*amount),
+///     _ => None,
+/// });
+/// // Whatever the provider did not settle comes back; it settled at most the two fees.
+/// let refund = refund.expect("refund received after the lock time");
+/// assert!(refund.units() + 2 * fee.units() >= five.units() && refund <= five);
+/// // The restarted broker continued from its records: no token id was issued twice, and the
+/// // receipts it accepted are kept as evidence.
+/// let records = sim.persisted(user_node);
+/// let ids: Vec<u8> = records.iter().filter_map(|r| match r {
+///     Record::TokenIssued { token_id } => Some(*token_id),
+///     _ => None,
+/// }).collect();
+/// assert!(!ids.is_empty() && ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+/// assert_eq!(records.iter().filter(|r| matches!(r, Record::Accepted(_))).count(), 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct UserBroker {
     cfg: UserConfig,

@@ -25,11 +25,11 @@ use zg_serving::eth::Address;
 use zg_serving::ledger::{Ledger, TOKEN};
 use zg_serving::protocol::{Command, Event, Serving};
 use zg_serving::provider::SettlementMode;
-use zg_serving::simulation::{
-    self, BatchLog, Cheat, Kind, Node, PROVIDER, PROVIDER_NODE, ask, busy_market, ledger_total,
-    market, user_key,
-};
 use zg_serving::user::{StopReason, UserBroker};
+use zg_testkit::serving::{
+    self as simulation, BatchLog, Cheat, Kind, Node, PROVIDER, PROVIDER_NODE, ask, busy_market,
+    ledger_total, market, user_key,
+};
 
 const LOCK: u64 = simulation::LOCK_SECS;
 

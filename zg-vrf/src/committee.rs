@@ -13,10 +13,11 @@
 //! uniqueness), keys are fixed in the table before the seed is known, and the seed comes from
 //! the [beacon](crate::beacon).
 
-use zg_core::{Amount, Epoch, H256, NodeId};
+use zg_bls::Scheme;
+use zg_core::{Epoch, H256, NodeId};
 
-use crate::sortition::{SortitionParams, sortition_seats};
-use crate::{BatchItem, BatchableProof, Error, Output, PublicKey, SecretKey, verify_batch};
+use crate::sortition::sortition_seats;
+use crate::{BatchItem, BatchableProof, Error, Output, SecretKey, StakeTable, verify_batch};
 
 /// Domain separation of committee VRF inputs.
 const COMMITTEE_DOMAIN: &[u8] = b"zg-vrf/committee/v1";
@@ -31,94 +32,6 @@ pub fn committee_alpha(epoch: Epoch, seed: &H256, role: &str) -> Vec<u8> {
     a.extend_from_slice(&(role.len() as u64).to_le_bytes());
     a.extend_from_slice(role.as_bytes());
     a
-}
-
-/// One row of a stake table.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StakeEntry {
-    /// The host's name for the member.
-    pub node: NodeId,
-    /// The member's VRF public key.
-    pub public_key: PublicKey,
-    /// The member's stake.
-    pub stake: Amount,
-}
-
-/// The stake table of an epoch: who may be selected and with which weight.
-///
-/// Keys must be in the prime-order subgroup (every key made by [`SecretKey`] is): this is
-/// checked once here, so committee proofs can always be batch-verified. Keys and nodes must be
-/// unique. The table of epoch `e + 1` must be fixed before the seed of epoch `e` is known,
-/// or a member could grind keys against the seed.
-#[derive(Clone, Debug)]
-pub struct StakeTable {
-    entries: Vec<StakeEntry>,
-    total: Amount,
-    unit: Amount,
-}
-
-impl StakeTable {
-    /// Builds a table; `stake_unit` is the sortition quantum (see [`SortitionParams`]).
-    ///
-    /// # Errors
-    /// [`Error::InvalidParameters`] for a duplicate key or node, a key outside the prime-order
-    /// subgroup, or a zero unit; [`Error::Core`] if the total overflows.
-    pub fn new(entries: Vec<StakeEntry>, stake_unit: Amount) -> Result<Self, Error> {
-        if stake_unit.is_zero() {
-            return Err(Error::InvalidParameters {
-                reason: "stake unit must be positive",
-            });
-        }
-        let mut keys = std::collections::HashSet::new();
-        let mut nodes = std::collections::HashSet::new();
-        for e in &entries {
-            if !keys.insert(*e.public_key.as_bytes()) {
-                return Err(Error::InvalidParameters {
-                    reason: "duplicate public key in stake table",
-                });
-            }
-            if !nodes.insert(e.node) {
-                return Err(Error::InvalidParameters {
-                    reason: "duplicate node in stake table",
-                });
-            }
-            if !e.public_key.is_prime_order() {
-                return Err(Error::InvalidParameters {
-                    reason: "public key has a torsion component",
-                });
-            }
-        }
-        let total = Amount::checked_sum(entries.iter().map(|e| e.stake))?;
-        Ok(StakeTable {
-            entries,
-            total,
-            unit: stake_unit,
-        })
-    }
-
-    /// The rows, in table order (a member's index is its position here).
-    pub fn entries(&self) -> &[StakeEntry] {
-        &self.entries
-    }
-
-    /// Total stake.
-    pub fn total_stake(&self) -> Amount {
-        self.total
-    }
-
-    /// The index of a public key, if it is in the table.
-    pub fn index_of(&self, pk: &PublicKey) -> Option<usize> {
-        self.entries.iter().position(|e| &e.public_key == pk)
-    }
-
-    /// Sortition parameters for an expected committee size `tau`.
-    pub fn params(&self, expected_seats: u64) -> SortitionParams {
-        SortitionParams {
-            total_stake: self.total,
-            stake_unit: self.unit,
-            expected_seats,
-        }
-    }
 }
 
 /// What to select: an epoch, its seed, a role and the expected number of seats.
@@ -166,9 +79,9 @@ pub struct Eligibility {
 /// # Errors
 /// [`Error::InvalidParameters`] if `sk`'s public key is not in the table or the parameters are
 /// invalid.
-pub fn compute_eligibility(
+pub fn compute_eligibility<S: Scheme>(
     sk: &SecretKey,
-    table: &StakeTable,
+    table: &StakeTable<S>,
     selection: &Selection,
 ) -> Result<Eligibility, Error> {
     let index = table
@@ -230,8 +143,8 @@ pub struct RejectedClaim {
 ///
 /// # Errors
 /// [`Error::InvalidParameters`] if the selection's parameters are invalid for the table.
-pub fn assemble_committee(
-    table: &StakeTable,
+pub fn assemble_committee<S: Scheme>(
+    table: &StakeTable<S>,
     selection: &Selection,
     claims: &[EligibilityClaim],
     batch_seed: &[u8; 32],
@@ -267,7 +180,7 @@ pub fn assemble_committee(
     let items: Vec<BatchItem<'_>> = candidates
         .iter()
         .map(|(_, c)| BatchItem {
-            public_key: &table.entries[c.index].public_key,
+            public_key: &table.entries[c.index].vrf_key,
             alpha: &alpha,
             proof: &c.proof,
         })
@@ -311,8 +224,8 @@ pub fn assemble_committee(
 /// # Errors
 /// The first rejected claim's error if any claim is invalid; [`Error::CommitteeMismatch`] if
 /// the claims select a different committee.
-pub fn check_committee(
-    table: &StakeTable,
+pub fn check_committee<S: Scheme>(
+    table: &StakeTable<S>,
     committee: &Committee,
     claims: &[EligibilityClaim],
     batch_seed: &[u8; 32],

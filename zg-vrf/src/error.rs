@@ -49,6 +49,14 @@ pub enum Error {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A stake table row was refused (see [`StakeTable::new`](crate::StakeTable::new)).
+    #[error("invalid registration of node {node:?}: {reason}")]
+    InvalidRegistration {
+        /// The node whose row was refused.
+        node: zg_core::NodeId,
+        /// What is wrong.
+        reason: &'static str,
+    },
     /// A committee is not the one its claims select.
     #[error("committee does not match its claims")]
     CommitteeMismatch,

@@ -12,6 +12,9 @@
 //!   128-bit weights, bisecting to find the bad ones; verdicts are exactly the RFC verifier's.
 //! - [`sortition`]: seats ~ `Binomial(w, τ/W)` from a VRF output and a stake, computed with
 //!   integer arithmetic only (bit-identical on every platform), with a documented error bound.
+//! - [`stake`]: the workspace's one [`StakeTable`] (node id, stake, VRF key, BLS key with its
+//!   proof of possession; validated when built) that consensus, DA and alignment committees
+//!   all read, and [`NodeKeys`], the one way to derive a node's keys from a seed.
 //! - [`committee`]: for an (epoch, seed, role) and a [`StakeTable`], each member proves its
 //!   eligibility privately; anyone assembles and checks the committee from the claims.
 //! - [`beacon`]: the next epoch seed from the current one and the revealed outputs, with a rule
@@ -30,7 +33,7 @@
 //! ```
 //! use zg_core::{Amount, Epoch, H256, NodeId};
 //! use zg_vrf::{
-//!     SecretKey, Selection, StakeEntry, StakeTable, assemble_committee, compute_eligibility,
+//!     NodeKeys, SecretKey, Selection, StakeTable, assemble_committee, compute_eligibility,
 //!     ecvrf_verify, next_seed_from_committee,
 //! };
 //!
@@ -40,19 +43,15 @@
 //! let beta = ecvrf_verify(sk.public_key().as_bytes(), proof.as_bytes(), b"hello")?;
 //! assert_eq!(beta, proof.proof_to_hash());
 //!
-//! // A committee: ten members with 1..=10 units of stake, 4 seats expected.
-//! let sks: Vec<SecretKey> = (1..=10u8).map(|i| SecretKey::from_bytes(&[i; 32])).collect();
+//! // The stake table: ten nodes with 1..=10 units of stake. Each derives its VRF and BLS keys
+//! // from one seed and registers both (the BLS key with its proof of possession, checked here).
+//! let nodes: Vec<NodeKeys> = (1..=10u64).map(|i| NodeKeys::derive(b"example", NodeId(i))).collect();
 //! let table = StakeTable::new(
-//!     sks.iter()
-//!         .enumerate()
-//!         .map(|(i, sk)| StakeEntry {
-//!             node: NodeId(i as u64),
-//!             public_key: sk.public_key().clone(),
-//!             stake: Amount::new(i as u128 + 1),
-//!         })
-//!         .collect(),
+//!     Epoch(1),
+//!     nodes.iter().map(|k| k.entry(Amount::new(u128::from(k.node.0)))).collect(),
 //!     Amount::new(1),
 //! )?;
+//! // A committee with 4 seats expected.
 //! let selection = Selection {
 //!     epoch: Epoch(1),
 //!     seed: H256::new([0xab; 32]),
@@ -61,8 +60,8 @@
 //! };
 //! // Each member, privately: am I in? If so, publish the claim.
 //! let mut claims = Vec::new();
-//! for sk in &sks {
-//!     let e = compute_eligibility(sk, &table, &selection)?;
+//! for keys in &nodes {
+//!     let e = compute_eligibility(&keys.vrf, &table, &selection)?;
 //!     if e.seats > 0 {
 //!         claims.push(e.claim);
 //!     }
@@ -76,8 +75,8 @@
 //! // outputs it revealed.
 //! let beacon = Selection { role: zg_vrf::BEACON_ROLE.into(), ..selection.clone() };
 //! let mut reveals = Vec::new();
-//! for sk in &sks {
-//!     let e = compute_eligibility(sk, &table, &beacon)?;
+//! for keys in &nodes {
+//!     let e = compute_eligibility(&keys.vrf, &table, &beacon)?;
 //!     if e.seats > 0 {
 //!         reveals.push(e.claim);
 //!     }
@@ -121,13 +120,13 @@ pub mod committee;
 mod ecvrf;
 mod error;
 pub mod sortition;
+pub mod stake;
 
 pub use batch::{BatchItem, BatchableProof, verify_batch};
 pub use beacon::{BEACON_ROLE, next_seed, next_seed_from_committee};
 pub use committee::{
     Committee, CommitteeMember, Eligibility, EligibilityClaim, RejectedClaim, Selection,
-    StakeEntry, StakeTable, assemble_committee, check_committee, committee_alpha,
-    compute_eligibility,
+    assemble_committee, check_committee, committee_alpha, compute_eligibility,
 };
 pub use ecvrf::{
     OUTPUT_LEN, Output, PROOF_LEN, PUBLIC_KEY_LEN, Proof, PublicKey, SECRET_KEY_LEN, SecretKey,
@@ -135,3 +134,4 @@ pub use ecvrf::{
 };
 pub use error::Error;
 pub use sortition::{SortitionParams, sortition_seats, verify_sortition};
+pub use stake::{NodeKeys, StakeEntry, StakeTable};

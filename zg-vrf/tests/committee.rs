@@ -7,12 +7,25 @@
     clippy::cast_possible_truncation
 )]
 
+use zg_bls::{Bls, Scheme};
 use zg_core::{Amount, Epoch, H256, NodeId};
 use zg_vrf::{
     BEACON_ROLE, BatchableProof, EligibilityClaim, Error, PublicKey, SecretKey, Selection,
     StakeEntry, StakeTable, assemble_committee, check_committee, compute_eligibility, next_seed,
     next_seed_from_committee,
 };
+
+/// A row with this test's VRF key and a BLS key (with its proof of possession) for the node.
+fn row(node: u64, vrf_key: PublicKey, stake: Amount) -> StakeEntry {
+    let bls = Bls::secret_key_from_seed(&zg_core::keccak256(&node.to_be_bytes()).0);
+    StakeEntry {
+        node: NodeId(node),
+        stake,
+        vrf_key,
+        bls_key: Bls::public_key(&bls),
+        proof_of_possession: Bls::prove_possession(&bls),
+    }
+}
 
 fn setup(n: usize) -> (Vec<SecretKey>, StakeTable) {
     let sks: Vec<SecretKey> = (0..n)
@@ -25,14 +38,16 @@ fn setup(n: usize) -> (Vec<SecretKey>, StakeTable) {
     let entries = sks
         .iter()
         .enumerate()
-        .map(|(i, sk)| StakeEntry {
-            node: NodeId(100 + i as u64),
-            public_key: sk.public_key().clone(),
-            // Uneven stakes: 1..=n whole tokens of 10^18 units.
-            stake: Amount::new((i as u128 + 1) * 1_000_000_000_000_000_000),
+        .map(|(i, sk)| {
+            row(
+                100 + i as u64,
+                sk.public_key().clone(),
+                // Uneven stakes: 1..=n whole tokens of 10^18 units.
+                Amount::new((i as u128 + 1) * 1_000_000_000_000_000_000),
+            )
         })
         .collect();
-    let table = StakeTable::new(entries, Amount::new(1_000_000_000_000_000_000)).unwrap();
+    let table = StakeTable::new(Epoch(9), entries, Amount::new(1_000_000_000_000_000_000)).unwrap();
     (sks, table)
 }
 
@@ -167,14 +182,11 @@ fn bad_claims_are_rejected_and_do_not_affect_the_rest() {
 #[test]
 fn stake_table_rejects_duplicates_and_torsion_keys() {
     let sk = SecretKey::from_bytes(&[1; 32]);
-    let entry = |node: u64, pk: PublicKey| StakeEntry {
-        node: NodeId(node),
-        public_key: pk,
-        stake: Amount::new(10),
-    };
+    let entry = |node: u64, pk: PublicKey| row(node, pk, Amount::new(10));
     let unit = Amount::new(1);
     assert!(
         StakeTable::new(
+            Epoch(0),
             vec![
                 entry(1, sk.public_key().clone()),
                 entry(2, sk.public_key().clone())
@@ -186,6 +198,7 @@ fn stake_table_rejects_duplicates_and_torsion_keys() {
     let sk2 = SecretKey::from_bytes(&[2; 32]);
     assert!(
         StakeTable::new(
+            Epoch(0),
             vec![
                 entry(1, sk.public_key().clone()),
                 entry(1, sk2.public_key().clone())
@@ -206,10 +219,17 @@ fn stake_table_rejects_duplicates_and_torsion_keys() {
         .unwrap();
     let mixed = PublicKey::from_bytes(&(y + order2).compress().to_bytes()).unwrap();
     assert!(matches!(
-        StakeTable::new(vec![entry(1, mixed)], unit),
+        StakeTable::new(Epoch(0), vec![entry(1, mixed)], unit),
         Err(Error::InvalidParameters { .. })
     ));
-    assert!(StakeTable::new(vec![entry(1, sk2.public_key().clone())], Amount::ZERO).is_err());
+    assert!(
+        StakeTable::new(
+            Epoch(0),
+            vec![entry(1, sk2.public_key().clone())],
+            Amount::ZERO
+        )
+        .is_err()
+    );
     let over = vec![
         StakeEntry {
             stake: Amount::MAX,
@@ -220,7 +240,10 @@ fn stake_table_rejects_duplicates_and_torsion_keys() {
             ..entry(2, sk2.public_key().clone())
         },
     ];
-    assert!(matches!(StakeTable::new(over, unit), Err(Error::Core(_))));
+    assert!(matches!(
+        StakeTable::new(Epoch(0), over, unit),
+        Err(Error::Core(_))
+    ));
 }
 
 #[test]

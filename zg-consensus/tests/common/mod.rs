@@ -5,8 +5,7 @@ use std::sync::Arc;
 
 use zg_consensus::{
     Certificate, Config, Consensus, Height, Message, Node, PartitionId, Proposal, Round, Scheme,
-    SignedProposal, SignedVote, StakeEntry, StakeTable, ValidatorIndex, ValidatorSet, Vote,
-    VoteKind,
+    SignedProposal, SignedVote, StakeTable, ValidatorIndex, ValidatorSet, Vote, VoteKind,
 };
 use zg_core::machine::{Input, Machine, Output};
 use zg_core::{Amount, Epoch, H256, NodeId, Timestamp};
@@ -18,21 +17,19 @@ pub struct Net<S: Scheme> {
     pub set: Arc<ValidatorSet<S>>,
 }
 
-pub fn seed(i: usize) -> [u8; 32] {
-    zg_core::keccak256_parts(&[b"test/validator", &(i as u64).to_be_bytes()]).0
+/// The secret key of test validator `i` (node `i`), by the workspace's one derivation.
+pub fn key<S: Scheme>(i: usize) -> S::SecretKey {
+    zg_vrf::NodeKeys::<S>::derive(b"zgc/test", NodeId(i as u64)).bls
 }
 
 impl<S: Scheme> Net<S> {
     pub fn new(n: usize, config: Config) -> Self {
-        let secrets: Vec<S::SecretKey> =
-            (0..n).map(|i| S::secret_key_from_seed(&seed(i))).collect();
-        let table = StakeTable {
-            epoch: Epoch(0),
-            entries: secrets
-                .iter()
-                .map(|s| StakeEntry::new(s, Amount::new(100)))
-                .collect(),
-        };
+        let keys: Vec<zg_vrf::NodeKeys<S>> = (0..n)
+            .map(|i| zg_vrf::NodeKeys::derive(b"zgc/test", NodeId(i as u64)))
+            .collect();
+        let entries = keys.iter().map(|k| k.entry(Amount::new(100))).collect();
+        let table = StakeTable::new(Epoch(0), entries, Amount::new(1)).unwrap();
+        let secrets: Vec<S::SecretKey> = keys.into_iter().map(|k| k.bls).collect();
         let set = Arc::new(ValidatorSet::from_stake_table(config.network, &table).unwrap());
         Net {
             config,
@@ -60,7 +57,7 @@ impl<S: Scheme> Net<S> {
             .unwrap();
         Node::restore(
             self.config.clone(),
-            Some(S::secret_key_from_seed(&seed(i))),
+            Some(self::key::<S>(i)),
             self.set.clone(),
             &[],
             Timestamp::ZERO,

@@ -6,8 +6,8 @@
 use anyhow::Result;
 use zg_core::{Amount, Epoch, H256, NodeId, keccak256};
 use zg_vrf::{
-    BEACON_ROLE, EligibilityClaim, SecretKey, Selection, StakeEntry, StakeTable,
-    assemble_committee, compute_eligibility, next_seed_from_committee,
+    BEACON_ROLE, EligibilityClaim, NodeKeys, SecretKey, Selection, StakeTable, assemble_committee,
+    compute_eligibility, next_seed_from_committee,
 };
 
 use crate::report::{Chart, LaneReport, Series};
@@ -18,21 +18,21 @@ const BEACON_SEATS: u64 = 8;
 pub(crate) fn run_lane(seed: u64, quick: bool) -> Result<LaneReport> {
     let mut lane = LaneReport::new("committee (VRF sortition + beacon)");
     let (n, epochs) = if quick { (24, 8) } else { (48, 24) };
-    let keys: Vec<SecretKey> = (0..n)
-        .map(|i| SecretKey::from_bytes(&keccak256_parts_u64(seed, i as u64).0))
+    // Every validator's keys by the workspace's one derivation, for this run's deployment.
+    let deployment = format!("devnet/{seed}");
+    let nodes: Vec<NodeKeys> = (0..n)
+        .map(|i| NodeKeys::derive(deployment.as_bytes(), NodeId(i as u64)))
         .collect();
     // Stake grows with the index: validator i holds (i + 1) thousand units.
     let table = StakeTable::new(
-        keys.iter()
-            .enumerate()
-            .map(|(i, sk)| StakeEntry {
-                node: NodeId(i as u64),
-                public_key: sk.public_key().clone(),
-                stake: Amount::new((i as u128 + 1) * 1000),
-            })
+        Epoch(1),
+        nodes
+            .iter()
+            .map(|k| k.entry(Amount::new((u128::from(k.node.0) + 1) * 1000)))
             .collect(),
         Amount::new(1000),
     )?;
+    let keys: Vec<&SecretKey> = nodes.iter().map(|k| &k.vrf).collect();
     let mut beacon_seed = keccak256(&seed.to_be_bytes());
     let mut previous_claims: Vec<EligibilityClaim> = Vec::new();
     let (mut seats_series, mut members_series) = (Vec::new(), Vec::new());

@@ -4,9 +4,9 @@
 //! decide differently.
 
 use zg_consensus::Bls;
-use zg_consensus::simulation::{Behaviour, CrashPlan, Scenario, run};
 use zg_core::sim::Latency;
 use zg_core::{NodeId, Timestamp};
+use zg_testkit::consensus::{Behaviour, CrashPlan, Scenario, run};
 
 use crate::report::{Chart, LaneReport, Series};
 

@@ -12,11 +12,11 @@ use zg_serving::batch::FraudKind;
 use zg_serving::ledger::TOKEN;
 use zg_serving::protocol::{Command, Event, Serving};
 use zg_serving::provider::SettlementMode;
-use zg_serving::simulation::{
+use zg_serving::user::StopReason;
+use zg_testkit::serving::{
     BatchLog, Cheat, Kind, Node, PROVIDER, PROVIDER_NODE, PROVIDER_STAKE, USER_DEPOSIT,
     busy_market, chain, ledger_total, lossy_link, user, user_key, user_node_id,
 };
-use zg_serving::user::StopReason;
 
 use crate::report::{Chart, LaneReport, Series};
 

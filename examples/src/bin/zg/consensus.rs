@@ -2,10 +2,10 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use zg_consensus::simulation::{Behaviour, Report, Scenario, run};
-use zg_consensus::{Bls, InsecureTestScheme};
+use zg_consensus::Bls;
 use zg_core::Timestamp;
 use zg_core::sim::Latency;
+use zg_testkit::consensus::{Behaviour, Report, Scenario, run};
 
 /// Consensus partitions over one shared-stake validator set.
 #[derive(Subcommand)]
@@ -66,9 +66,6 @@ pub(crate) struct SimulateArgs {
     /// Check every commit certificate against its epoch's validator set.
     #[arg(long)]
     verify_certificates: bool,
-    /// Use the INSECURE keyed-hash test scheme instead of BLS (fast, for large runs only).
-    #[arg(long)]
-    insecure_fast_signatures: bool,
 }
 
 fn parse_time(s: &str) -> Result<Timestamp, String> {
@@ -150,11 +147,9 @@ fn simulate(args: &SimulateArgs) -> Result<()> {
         verify_certificates: args.verify_certificates,
         ..Scenario::default()
     };
-    let scheme = if args.insecure_fast_signatures {
-        "insecure-test-scheme"
-    } else {
-        "bls12-381"
-    };
+    // Always BLS: the insecure test scheme is not compiled into shipped binaries (zg-testkit's
+    // `insecure-sim` binary runs large simulations with it).
+    let scheme = "bls12-381";
     eprintln!(
         "simulating {} validators ({} byzantine, {}), {} partition(s), {} height(s), seed {}, {} signatures",
         args.validators,
@@ -166,11 +161,7 @@ fn simulate(args: &SimulateArgs) -> Result<()> {
         scheme
     );
     let started = std::time::Instant::now();
-    let report = if args.insecure_fast_signatures {
-        run::<InsecureTestScheme>(&scenario)
-    } else {
-        run::<Bls>(&scenario)
-    };
+    let report = run::<Bls>(&scenario);
     let wall_ms = started.elapsed().as_millis();
     print_report(args, &report, scheme, wall_ms);
     let tolerated = 3 * args.byzantine < args.validators;

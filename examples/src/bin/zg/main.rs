@@ -5,6 +5,7 @@
 
 use clap::{Parser, Subcommand};
 
+mod alignment;
 mod consensus;
 mod da;
 mod erasure;
@@ -47,6 +48,9 @@ enum Command {
     /// The DA lane: payloads to KZG cells, verification, reconstruction, sampling.
     #[command(subcommand)]
     Da(da::DaCmd),
+    /// The alignment network: node sale, licences and rewards.
+    #[command(subcommand)]
+    Alignment(alignment::AlignmentCmd),
 }
 
 fn main() -> std::process::ExitCode {
@@ -59,6 +63,7 @@ fn main() -> std::process::ExitCode {
         Command::Erasure(cmd) => erasure::run(cmd),
         Command::Consensus(c) => consensus::run_command(c),
         Command::Da(cmd) => da::run(cmd),
+        Command::Alignment(c) => alignment::run(c),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,4 +1,4 @@
-//! Whole-network scenarios in the zg-core simulator (feature `sim`): honest [`Node`]s, Byzantine
+//! Whole-network zg-consensus scenarios in the zg-core simulator: honest [`Node`]s, Byzantine
 //! machines, a staking chain stand-in, and a safety checker.
 //!
 //! Byzantine behaviour lives in separate machine types, never in the honest node:
@@ -28,17 +28,11 @@ use zg_core::machine::{Input, Machine, Output, Recipient};
 use zg_core::sim::{Fault, Latency, LinkConfig, SimConfig, SimRng, Simulation};
 use zg_core::{Amount, Epoch, H256, NodeId, Timestamp};
 
-use crate::config::Config;
-use crate::evidence::Evidence;
-use crate::node::{Node, PartitionState};
-use crate::protocol::{Command, Consensus, Event, Message, Request};
-use crate::scheme::Scheme;
-use crate::staking::StakeLedger;
-use crate::types::{
-    Height, PartitionId, Proposal, Round, SignedProposal, SignedVote, ValidatorIndex, Vote,
-    VoteKind,
+use zg_consensus::{
+    Command, Config, Consensus, Event, Evidence, Height, Message, Node, PartitionId,
+    PartitionState, Proposal, Request, Round, Scheme, SignedProposal, SignedVote, StakeLedger,
+    StakeTable, ValidatorIndex, ValidatorSet, Vote, VoteKind,
 };
-use crate::validators::{StakeEntry, StakeTable, ValidatorSet};
 
 /// The machines of a scenario.
 pub type BoxedMachine<S> = Box<dyn Machine<Consensus<S>>>;
@@ -159,19 +153,19 @@ impl Default for Scenario {
             stakes: None,
             byzantine_ids: None,
             config: Config {
-                timeout_propose: crate::Timeout {
+                timeout_propose: zg_consensus::Timeout {
                     base_ms: 300,
                     delta_ms: 100,
                 },
-                timeout_prevote: crate::Timeout {
+                timeout_prevote: zg_consensus::Timeout {
                     base_ms: 150,
                     delta_ms: 50,
                 },
-                timeout_precommit: crate::Timeout {
+                timeout_precommit: zg_consensus::Timeout {
                     base_ms: 150,
                     delta_ms: 50,
                 },
-                resend: crate::Timeout {
+                resend: zg_consensus::Timeout {
                     base_ms: 200,
                     delta_ms: 100,
                 },
@@ -268,7 +262,11 @@ pub struct Watched<S: Scheme> {
 }
 
 impl<S: Scheme> Machine<Consensus<S>> for Watched<S> {
-    fn handle(&mut self, now: Timestamp, input: Input<Consensus<S>>) -> Result<(), crate::Error> {
+    fn handle(
+        &mut self,
+        now: Timestamp,
+        input: Input<Consensus<S>>,
+    ) -> Result<(), zg_consensus::Error> {
         let r = self.inner.handle(now, input);
         if let Some(state) = self.inner.partition_state(PartitionId(0)) {
             self.states.borrow_mut().insert(self.id.0, state);
@@ -296,7 +294,7 @@ impl<S: Scheme> Machine<Consensus<S>> for Watched<S> {
 pub struct Silent;
 
 impl<S: Scheme> Machine<Consensus<S>> for Silent {
-    fn handle(&mut self, _: Timestamp, _: Input<Consensus<S>>) -> Result<(), crate::Error> {
+    fn handle(&mut self, _: Timestamp, _: Input<Consensus<S>>) -> Result<(), zg_consensus::Error> {
         Ok(())
     }
     fn poll_output(&mut self) -> Option<Output<Consensus<S>>> {
@@ -316,7 +314,11 @@ pub struct Equivocator<S: Scheme> {
 }
 
 impl<S: Scheme> Machine<Consensus<S>> for Equivocator<S> {
-    fn handle(&mut self, now: Timestamp, input: Input<Consensus<S>>) -> Result<(), crate::Error> {
+    fn handle(
+        &mut self,
+        now: Timestamp,
+        input: Input<Consensus<S>>,
+    ) -> Result<(), zg_consensus::Error> {
         self.inner.handle(now, input)
     }
 
@@ -361,7 +363,11 @@ pub struct Withholder<S: Scheme> {
 }
 
 impl<S: Scheme> Machine<Consensus<S>> for Withholder<S> {
-    fn handle(&mut self, now: Timestamp, input: Input<Consensus<S>>) -> Result<(), crate::Error> {
+    fn handle(
+        &mut self,
+        now: Timestamp,
+        input: Input<Consensus<S>>,
+    ) -> Result<(), zg_consensus::Error> {
         self.inner.handle(now, input)
     }
 
@@ -392,7 +398,11 @@ pub struct Selective<S: Scheme> {
 }
 
 impl<S: Scheme> Machine<Consensus<S>> for Selective<S> {
-    fn handle(&mut self, now: Timestamp, input: Input<Consensus<S>>) -> Result<(), crate::Error> {
+    fn handle(
+        &mut self,
+        now: Timestamp,
+        input: Input<Consensus<S>>,
+    ) -> Result<(), zg_consensus::Error> {
         self.inner.handle(now, input)
     }
 
@@ -507,7 +517,11 @@ impl<S: Scheme> SplitAttacker<S> {
 }
 
 impl<S: Scheme> Machine<Consensus<S>> for SplitAttacker<S> {
-    fn handle(&mut self, _: Timestamp, input: Input<Consensus<S>>) -> Result<(), crate::Error> {
+    fn handle(
+        &mut self,
+        _: Timestamp,
+        input: Input<Consensus<S>>,
+    ) -> Result<(), zg_consensus::Error> {
         if let Input::Message { message, .. } = input {
             let (p, h, r) = match &message {
                 Message::Vote(v) => (v.vote.partition, v.vote.height, v.vote.round),
@@ -526,28 +540,40 @@ impl<S: Scheme> Machine<Consensus<S>> for SplitAttacker<S> {
     }
 }
 
-/// Deterministic key material of validator `i`.
-pub fn validator_seed(i: usize) -> [u8; 32] {
-    zg_core::keccak256_parts(&[b"zgc/sim/validator", &(i as u64).to_be_bytes()]).0
+/// The deployment name simulated validators derive their keys from
+/// ([`NodeKeys::derive`](zg_vrf::NodeKeys::derive)).
+pub const SIM_DEPLOYMENT: &[u8] = b"zgc/sim";
+
+/// Both keys of simulated validator `i` (node `i`): the workspace's one derivation.
+pub fn validator_keys<S: Scheme>(i: usize) -> zg_vrf::NodeKeys<S> {
+    zg_vrf::NodeKeys::derive(SIM_DEPLOYMENT, NodeId(i as u64))
 }
 
-/// The stake table of `n` equal-stake validators, with `stake(i)` each.
+/// The BLS (scheme) secret key of simulated validator `i`.
+pub fn validator_key<S: Scheme>(i: usize) -> S::SecretKey {
+    validator_keys::<S>(i).bls
+}
+
+/// The stake table of `n` validators (nodes `0..n`), with `stake(i)` each.
 pub fn stake_table<S: Scheme>(
     n: usize,
     epoch: Epoch,
     stake: impl Fn(usize) -> u128,
 ) -> StakeTable<S> {
-    StakeTable {
-        epoch,
-        entries: (0..n)
-            .map(|i| {
-                StakeEntry::new(
-                    &S::secret_key_from_seed(&validator_seed(i)),
-                    Amount::new(stake(i)),
-                )
-            })
-            .collect(),
+    let entries = (0..n)
+        .map(|i| validator_keys::<S>(i).entry(Amount::new(stake(i))))
+        .collect();
+    // Keys derived per node are distinct and their proofs verify; the stake is the caller's.
+    match StakeTable::new(epoch, entries, Amount::new(1)) {
+        Ok(table) => table,
+        Err(e) => panic_on_fixture(&e),
     }
+}
+
+#[cold]
+#[allow(clippy::panic)] // a fixture the caller asked for is impossible (total stake overflows)
+fn panic_on_fixture(e: &zg_vrf::Error) -> ! {
+    panic!("simulation stake table refused: {e}")
 }
 
 /// Runs a scenario. Safety and liveness are reported, not asserted.
@@ -629,13 +655,12 @@ pub fn run<S: Scheme>(scenario: &Scenario) -> Report {
         let monitor = monitor.clone();
         let states = states.clone();
         let (group_a, group_b) = (group_a.clone(), group_b.clone());
-        move |id: NodeId, now: Timestamp, records: &[crate::Record<S>]| -> BoxedMachine<S> {
+        move |id: NodeId, now: Timestamp, records: &[zg_consensus::Record<S>]| -> BoxedMachine<S> {
             let i = usize::try_from(id.0).unwrap_or(usize::MAX);
-            let seed = validator_seed(i);
             let node = || {
                 Node::<S>::restore(
                     config.clone(),
-                    Some(S::secret_key_from_seed(&seed)),
+                    Some(validator_key::<S>(i)),
                     genesis.clone(),
                     records,
                     now,
@@ -654,7 +679,7 @@ pub fn run<S: Scheme>(scenario: &Scenario) -> Report {
                 Some(Behaviour::Silent | Behaviour::Mixed) => Box::new(Silent),
                 Some(Behaviour::Equivocate) => Box::new(Equivocator {
                     inner,
-                    secret: S::secret_key_from_seed(&seed),
+                    secret: validator_key::<S>(i),
                     network: config.network,
                     peers: n as u64,
                     me: id,
@@ -669,7 +694,7 @@ pub fn run<S: Scheme>(scenario: &Scenario) -> Report {
                     queue: VecDeque::new(),
                 }),
                 Some(Behaviour::Split) => {
-                    let secret = S::secret_key_from_seed(&seed);
+                    let secret = validator_key::<S>(i);
                     let index = genesis.index_of(&S::public_key(&secret));
                     let mut attacker = SplitAttacker {
                         secret,
@@ -859,9 +884,8 @@ impl<S: Scheme> StakingChain<S> {
         }
         // The chain orders evidence before the next announcement; every node gets it.
         if let Ok(s) = self.ledger.apply_evidence(evidence)
-            && let Some(i) = (0..self.n).find(|&i| {
-                S::public_key(&S::secret_key_from_seed(&validator_seed(i))) == s.validator
-            })
+            && let Some(i) =
+                (0..self.n).find(|&i| S::public_key(&validator_key::<S>(i)) == s.validator)
         {
             self.excluded
                 .push((u16::try_from(i).unwrap_or(u16::MAX), s.excluded_from));
@@ -959,9 +983,7 @@ impl Checker {
                         if certificate.epoch >= from
                             && let Some(set) = chain.ledger.set(certificate.epoch)
                         {
-                            let key = S::public_key(&S::secret_key_from_seed(&validator_seed(
-                                idx.into(),
-                            )));
+                            let key = S::public_key(&validator_key::<S>(idx.into()));
                             if set.index_of(&key).is_some() {
                                 self.slashed_signers_after_exclusion += 1;
                             }

@@ -1,4 +1,4 @@
-//! The serving marketplace in the zg-core simulator (feature `sim`): a chain node running the
+//! The serving marketplace in the zg-core simulator: a chain node running the
 //! [`Ledger`], one provider broker (honest or one of several cheats) and any number of user
 //! brokers, wired so that a test, a benchmark or the devnet builds a whole market in one call
 //! and reads back what happened.
@@ -13,7 +13,7 @@
 //! use zg_core::Timestamp;
 //! use zg_core::sim::LinkConfig;
 //! use zg_serving::provider::SettlementMode;
-//! use zg_serving::simulation::{BatchLog, Kind, ask, chain, market};
+//! use zg_testkit::serving::{BatchLog, Kind, ask, chain, market};
 //!
 //! let mut sim = market(7, 2, Kind::Honest(SettlementMode::Live), LinkConfig::default())?;
 //! for k in 0..5 {
@@ -34,15 +34,17 @@ use zg_core::machine::{Input, Machine, Output};
 use zg_core::sim::{LinkConfig, SimConfig, Simulation};
 use zg_core::{Amount, H256, NodeId, Timestamp};
 
-use crate::Error;
-use crate::batch::SignedReceipt;
-use crate::batch::{self, BatchCommitment, BatchOp, BatchOutcome, BatchTree, FraudKind, Receipt};
-use crate::eip712::{Domain, SignatureScheme};
-use crate::eth::{Address, SecretKey, U256};
-use crate::ledger::{Call, Ledger, LedgerConfig, Limits, Op, Outcome, ServiceParams, TOKEN};
-use crate::protocol::{Command, Event, LedgerNode, Message, Request, Serving};
-use crate::provider::{ProviderBroker, ProviderConfig, SettlementMode};
-use crate::user::{UserBroker, UserConfig};
+use zg_serving::Error;
+use zg_serving::batch::SignedReceipt;
+use zg_serving::batch::{
+    self, BatchCommitment, BatchOp, BatchOutcome, BatchTree, FraudKind, Receipt,
+};
+use zg_serving::eip712::{Domain, SignatureScheme};
+use zg_serving::eth::{Address, SecretKey, U256};
+use zg_serving::ledger::{Call, Ledger, LedgerConfig, Limits, Op, Outcome, ServiceParams, TOKEN};
+use zg_serving::protocol::{Command, Event, LedgerNode, Message, Request, Serving};
+use zg_serving::provider::{ProviderBroker, ProviderConfig, SettlementMode};
+use zg_serving::user::{UserBroker, UserConfig};
 
 /// The chain (ledger) node.
 pub const CHAIN: NodeId = NodeId(0);
