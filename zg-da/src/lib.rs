@@ -21,8 +21,8 @@
 //!   [`false_available_bound`]) and [`Reconstructor`] (fetch, recover, check). Each module
 //!   states its driving contract; the sampler and reconstructor modules drive theirs in a
 //!   doctest, and `tests/` drives all four.
-//! - `simulation` (feature `sim`): the whole lane in the zg-core simulator with Byzantine,
-//!   withholding and refusing members, lossy links and a crash; used by `zg da simulate`.
+//! - The whole lane runs in the zg-core simulator in zg-testkit's `da` harness (Byzantine,
+//!   withholding and refusing members, lossy links, a crash); `zg da simulate` runs it.
 //!
 //! # What it is not
 //! No I/O: the host moves messages, persists records and signs (the [`Signer`] asks its host
@@ -94,7 +94,6 @@
 //! # Features
 //! - `parallel`: [`encode_payload`] encodes blobs on the rayon pool (and zg-kzg's `parallel`).
 //!   Machines never spawn threads.
-//! - `sim`: `zg_da::simulation`, the whole lane in the zg-core simulator (tests, CLI, devnet).
 //!
 //! # Panics and safety
 //! `#![forbid(unsafe_code)]`. No function or machine panics on untrusted input: malformed
@@ -110,8 +109,6 @@ pub mod reconstructor;
 pub mod retrieval;
 pub mod sampler;
 pub mod signer;
-#[cfg(feature = "sim")]
-pub mod simulation;
 
 pub use aggregator::{
     Aggregation, AggregationFailure, Aggregator, AggregatorConfig, AggregatorError,

@@ -15,8 +15,8 @@
 use std::sync::{Arc, OnceLock};
 
 use zg_da::certificate::Certificate;
-use zg_da::simulation::{Report, Scenario, run};
 use zg_kzg::KzgSettings;
+use zg_testkit::da::{Report, Scenario, run};
 
 fn kzg() -> Arc<KzgSettings> {
     static S: OnceLock<Arc<KzgSettings>> = OnceLock::new();

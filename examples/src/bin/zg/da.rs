@@ -119,14 +119,14 @@ pub(crate) fn run(cmd: DaCmd) -> Result<()> {
             payload_bytes,
             seed,
             loss,
-        } => simulate(zg_da::simulation::Scenario {
+        } => simulate(zg_testkit::da::Scenario {
             signers,
             byzantine,
             withholding,
             payload_bytes,
             seed,
             loss,
-            ..zg_da::simulation::Scenario::default()
+            ..zg_testkit::da::Scenario::default()
         }),
     }
 }
@@ -433,12 +433,12 @@ fn sample(dir: &Path, samples: usize, seed: u64) -> Result<()> {
     }
 }
 
-fn simulate(scenario: zg_da::simulation::Scenario) -> Result<()> {
+fn simulate(scenario: zg_testkit::da::Scenario) -> Result<()> {
     if !(0.0..1.0).contains(&scenario.loss) {
         bail!("--loss must be in [0, 1)");
     }
     let kzg = Arc::new(kzg()?);
-    let r = zg_da::simulation::run(&kzg, &scenario).context("the scenario cannot run")?;
+    let r = zg_testkit::da::run(&kzg, &scenario).context("the scenario cannot run")?;
     println!(
         "committee: {} members, {} seats; byzantine {}, withholding {}",
         r.members, r.seats, scenario.byzantine, scenario.withholding

@@ -1,4 +1,4 @@
-//! The whole lane in the zg-core simulator (feature `sim`): a committee drawn by sortition,
+//! The whole zg-da lane in the zg-core simulator: a committee drawn by sortition,
 //! one [`Aggregator`], its [`Signer`]s (some Byzantine), then light-client [`Sampler`]s and a
 //! [`Reconstructor`] against the signers restarted from their records. Used by the tests,
 //! `zg da simulate` and the devnet.
@@ -18,15 +18,15 @@ use zg_core::{Amount, Epoch, H256, NodeId, Timestamp, keccak256_parts};
 use zg_kzg::KzgSettings;
 use zg_vrf::{NodeKeys, Selection, StakeTable, compute_eligibility};
 
-use crate::aggregator::{self, Aggregator, AggregatorConfig};
-use crate::certificate::{Certificate, DaCommittee};
-use crate::custody::DA_SIGNER_ROLE;
-use crate::payload::encode_payload;
-use crate::reconstructor::{self, Reconstructor, ReconstructorConfig};
-use crate::retrieval::{self, Message as RMessage};
-use crate::sampler::{self, Sampler, SamplerConfig, false_available_bound};
-use crate::signer::{self, Command, Message, Record, Request, Signer, SignerConfig};
-use crate::{Error, Reconstruction, Sampling};
+use zg_da::aggregator::{self, Aggregator, AggregatorConfig};
+use zg_da::certificate::{Certificate, DaCommittee};
+use zg_da::custody::DA_SIGNER_ROLE;
+use zg_da::payload::encode_payload;
+use zg_da::reconstructor::{self, Reconstructor, ReconstructorConfig};
+use zg_da::retrieval::{self, Message as RMessage};
+use zg_da::sampler::{self, Sampler, SamplerConfig, false_available_bound};
+use zg_da::signer::{self, Command, Message, Record, Request, Signer, SignerConfig};
+use zg_da::{Error, Reconstruction, Sampling};
 
 /// The protocol of a whole-lane simulation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -522,7 +522,7 @@ pub fn run(kzg: &Arc<KzgSettings>, s: &Scenario) -> Result<Report, Error> {
         .filter(|m| behaviour(m.node) == Behaviour::Honest && !bad_targets.contains(&m.node))
         .flat_map(|m| committee.custody().columns_of(m.node).iter().copied())
         .collect();
-    let truly_available = obtainable.len() >= crate::CELLS_TO_RECOVER;
+    let truly_available = obtainable.len() >= zg_da::CELLS_TO_RECOVER;
     let samplers = s.samplers;
     let (sampler_verdicts, rec_events) = {
         let committee2 = committee.clone();
