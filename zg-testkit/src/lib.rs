@@ -7,6 +7,9 @@
 //! * [`serving`] — a whole serving market in the simulator: a chain node running the ledger,
 //!   a provider broker (honest or a cheat), users, and the fixture constants the devnet and
 //!   benches share ([`serving::market`]).
+//! * [`da`] — the whole zg-da lane in the simulator: a sortition committee, an aggregator,
+//!   Byzantine, withholding and refusing signers, light clients and a reconstructor
+//!   ([`da::run`]); `zg da simulate` and zg-da's lane tests run it.
 //! * [`stake`] — nodes with keys and a checked stake table over them, for any lane's tests
 //!   ([`stake::table`]).
 //!
@@ -27,5 +30,6 @@
 #![forbid(unsafe_code)]
 
 pub mod consensus;
+pub mod da;
 pub mod serving;
 pub mod stake;

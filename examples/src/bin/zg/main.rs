@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod alignment;
 mod consensus;
+mod da;
 mod erasure;
 mod kzg;
 mod pora;
@@ -44,6 +45,9 @@ enum Command {
     /// Tendermint-style BFT partitions in the simulator.
     #[command(subcommand)]
     Consensus(consensus::ConsensusCommand),
+    /// The DA lane: payloads to KZG cells, verification, reconstruction, sampling.
+    #[command(subcommand)]
+    Da(da::DaCmd),
     /// The alignment network: node sale, licences and rewards; drift reports, TOPLOC proofs.
     #[command(subcommand)]
     Alignment(alignment::AlignmentCmd),
@@ -62,6 +66,7 @@ fn main() -> std::process::ExitCode {
         Command::Kzg(cmd) => kzg::run(cmd),
         Command::Erasure(cmd) => erasure::run(cmd),
         Command::Consensus(c) => consensus::run_command(c),
+        Command::Da(cmd) => da::run(cmd),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
