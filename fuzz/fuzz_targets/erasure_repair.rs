@@ -11,9 +11,9 @@ use std::sync::Arc;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
+use std::collections::{BTreeMap, BTreeSet};
 use zg_core::machine::{Input as MInput, Machine, Output};
 use zg_core::{H256, NodeId, Timestamp};
-use std::collections::{BTreeMap, BTreeSet};
 
 use zg_core::machine::Recipient;
 use zg_erasure::repair::{Command, Event, Message, ShardBytes, Timer};
@@ -21,15 +21,43 @@ use zg_erasure::{Config, Repair, RepairConfig, Target, encode};
 
 #[derive(Arbitrary, Debug)]
 enum Step {
-    Good { peer: u8, shard: u8 },
-    Corrupt { peer: u8, shard: u8, at: u16 },
-    Garbage { peer: u8, shard: u8, bytes: Vec<u8> },
-    WrongObject { peer: u8, shard: u8 },
-    NotFound { peer: u8, shard: u8 },
-    Timeout { peer: u8, shard: u8, id: u8 },
-    AddHolder { peer: u8, shard: u8 },
+    Good {
+        peer: u8,
+        shard: u8,
+    },
+    Corrupt {
+        peer: u8,
+        shard: u8,
+        at: u16,
+    },
+    Garbage {
+        peer: u8,
+        shard: u8,
+        bytes: Vec<u8>,
+    },
+    WrongObject {
+        peer: u8,
+        shard: u8,
+    },
+    NotFound {
+        peer: u8,
+        shard: u8,
+    },
+    Timeout {
+        peer: u8,
+        shard: u8,
+        id: u8,
+    },
+    AddHolder {
+        peer: u8,
+        shard: u8,
+    },
     /// The same corrupt shard, many times, from one peer.
-    Flood { peer: u8, shard: u8, copies: u8 },
+    Flood {
+        peer: u8,
+        shard: u8,
+        copies: u8,
+    },
 }
 
 #[derive(Arbitrary, Debug)]
@@ -225,7 +253,11 @@ fuzz_target!(|input: Input| {
         let made = check(&mut r, &mut verdicts);
         if stranger {
             assert_eq!(made, 0, "a stranger's message made output");
-            assert_eq!((r.verified(), r.banned().count()), before, "a stranger changed state");
+            assert_eq!(
+                (r.verified(), r.banned().count()),
+                before,
+                "a stranger changed state"
+            );
         }
     }
 });
