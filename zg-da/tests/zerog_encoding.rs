@@ -3,7 +3,11 @@
 //! The extension is checked against a naive Lagrange evaluation of the same polynomial (no FFT),
 //! the data root against a naive per-coset keccak tree folded as the encoder's `compute_file_root`
 //! does, and against zg-core's 0G file root of the encoded bytes.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_possible_truncation)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_possible_truncation
+)]
 
 use ark_ff::{FftField, Field, One, PrimeField, Zero};
 use proptest::prelude::*;
@@ -35,7 +39,10 @@ fn test_blob(seed: u64) -> (Vec<u8>, EncodedBlob) {
 #[test]
 fn live_and_test_shapes_match_the_encoder_constants() {
     let live = Dims::LIVE;
-    assert_eq!((live.rows(), live.cols(), live.encoded_rows()), (1024, 1024, 3072));
+    assert_eq!(
+        (live.rows(), live.cols(), live.encoded_rows()),
+        (1024, 1024, 3072)
+    );
     assert_eq!(live.padded_size(), 32_505_856);
     assert_eq!(live.max_payload(), 32_505_852);
     assert_eq!(live.row_bytes(), 32 * 1024);
@@ -57,7 +64,10 @@ fn padding_layout_and_rejections() {
     assert_eq!(unpad_payload(&padded, d).unwrap(), b"hello");
 
     let full = bytes(1, d.max_payload());
-    assert_eq!(unpad_payload(&pad_payload(&full, d).unwrap(), d).unwrap(), &full[..]);
+    assert_eq!(
+        unpad_payload(&pad_payload(&full, d).unwrap(), d).unwrap(),
+        &full[..]
+    );
     assert_eq!(
         pad_payload(&bytes(1, d.max_payload() + 1), d),
         Err(Error::PayloadTooLarge {
@@ -72,8 +82,14 @@ fn padding_layout_and_rejections() {
     let mut long = padded.clone();
     let too_long = (d.max_payload() as u32 + 1).to_le_bytes();
     long[d.max_payload()..].copy_from_slice(&too_long);
-    assert!(matches!(unpad_payload(&long, d), Err(Error::InvalidLengthField { .. })));
-    assert!(matches!(unpad_payload(&padded[1..], d), Err(Error::InvalidLength { .. })));
+    assert!(matches!(
+        unpad_payload(&long, d),
+        Err(Error::InvalidLengthField { .. })
+    ));
+    assert!(matches!(
+        unpad_payload(&padded[1..], d),
+        Err(Error::InvalidLength { .. })
+    ));
 }
 
 #[test]
@@ -122,7 +138,11 @@ fn extension_matches_naive_lagrange_on_the_encoders_cosets() {
         let s = coset_factor(d, coset).unwrap();
         let x = s * w.pow([(rows * col + row_in_coset) as u64]);
         let got = blob.row(coset * rows + row_in_coset).unwrap()[col];
-        assert_eq!(got, naive_eval(&points, x), "coset {coset} row {row_in_coset} col {col}");
+        assert_eq!(
+            got,
+            naive_eval(&points, x),
+            "coset {coset} row {row_in_coset} col {col}"
+        );
     }
 }
 
@@ -151,19 +171,24 @@ fn decode_round_trip_and_rejections() {
     // a non-zero padding unit is rejected by the decoder
     let mut m = blob.original().to_vec();
     m[d.elements() - 2] = Fr::from(1u64);
-    assert_eq!(
-        extend(m, d).unwrap().decode(),
-        Err(Error::NonZeroPadding)
-    );
+    assert_eq!(extend(m, d).unwrap().decode(), Err(Error::NonZeroPadding));
     // a scalar that does not fit 31 bytes is rejected
     let mut m = blob.original().to_vec();
     m[4] = -Fr::one();
-    assert_eq!(extend(m, d).unwrap().decode(), Err(Error::NonCanonicalUnit { index: 4 }));
-    assert!(matches!(extend(vec![Fr::zero(); 5], d), Err(Error::InvalidLength { .. })));
+    assert_eq!(
+        extend(m, d).unwrap().decode(),
+        Err(Error::NonCanonicalUnit { index: 4 })
+    );
+    assert!(matches!(
+        extend(vec![Fr::zero(); 5], d),
+        Err(Error::InvalidLength { .. })
+    ));
 }
 
 fn take_rows(blob: &EncodedBlob, idx: &[usize]) -> Vec<(usize, Vec<Fr>)> {
-    idx.iter().map(|&i| (i, blob.row(i).unwrap().to_vec())).collect()
+    idx.iter()
+        .map(|&i| (i, blob.row(i).unwrap().to_vec()))
+        .collect()
 }
 
 #[test]
@@ -197,7 +222,10 @@ fn reconstruction_rejects_too_few_conflicting_and_forged_rows() {
     // duplicates do not count twice
     let mut dup = take_rows(&blob, &few);
     dup.push(dup[0].clone());
-    assert!(matches!(reconstruct(d, &dup), Err(Error::NotEnoughRows { .. })));
+    assert!(matches!(
+        reconstruct(d, &dup),
+        Err(Error::NotEnoughRows { .. })
+    ));
     // one index twice with different contents
     let mut conflict = take_rows(&blob, &(0..64).collect::<Vec<_>>());
     let mut forged = conflict[3].clone();
@@ -210,7 +238,10 @@ fn reconstruction_rejects_too_few_conflicting_and_forged_rows() {
     assert_eq!(reconstruct(d, &rows), Err(Error::InconsistentRows));
     let mut bad = take_rows(&blob, &(0..64).collect::<Vec<_>>());
     bad[0].0 = 192;
-    assert!(matches!(reconstruct(d, &bad), Err(Error::RowOutOfRange { .. })));
+    assert!(matches!(
+        reconstruct(d, &bad),
+        Err(Error::RowOutOfRange { .. })
+    ));
 }
 
 /// Naive 0G complete tree root over sector hashes.
@@ -246,7 +277,10 @@ fn data_root_is_the_file_root_and_the_encoders_fold() {
     assert_eq!(tree.root(), zg_core::tree::file_root(&bytes).unwrap());
     // a row is a subtree of cols/8 sectors
     let row5 = blob.row_bytes(5).unwrap();
-    assert_eq!(tree.row_root(5).unwrap(), zg_core::tree::file_root(&row5).unwrap());
+    assert_eq!(
+        tree.row_root(5).unwrap(),
+        zg_core::tree::file_root(&row5).unwrap()
+    );
     assert_eq!(d.row_bytes(), row5.len());
 }
 
@@ -264,7 +298,10 @@ fn row_proofs_verify_and_reject_tampering() {
     let proof = tree.row_proof(70).unwrap();
     let row = blob.row(70).unwrap();
     // the row of another index under this proof
-    assert_eq!(proof.verify(d, &root, blob.row(71).unwrap()), Err(Error::InvalidProof));
+    assert_eq!(
+        proof.verify(d, &root, blob.row(71).unwrap()),
+        Err(Error::InvalidProof)
+    );
     // same row claimed at another index (same coset, and across cosets)
     for idx in [71, 6, 134] {
         let mut moved = proof.clone();
@@ -282,8 +319,14 @@ fn row_proofs_verify_and_reject_tampering() {
     assert_eq!(bad.verify(d, &root, row), Err(Error::InvalidProof));
     let mut bad = proof.clone();
     bad.index = 1 << 40;
-    assert!(matches!(bad.verify(d, &root, row), Err(Error::RowOutOfRange { .. })));
-    assert!(matches!(proof.verify(d, &root, &row[1..]), Err(Error::InvalidLength { .. })));
+    assert!(matches!(
+        bad.verify(d, &root, row),
+        Err(Error::RowOutOfRange { .. })
+    ));
+    assert!(matches!(
+        proof.verify(d, &root, &row[1..]),
+        Err(Error::InvalidLength { .. })
+    ));
     assert!(tree.row_proof(192).is_err());
 }
 
@@ -296,14 +339,21 @@ fn live_shape_encode_root_and_reconstruct() {
     let payload = bytes(42, 1_000_000);
     let blob = encode(&payload, d).unwrap();
     let tree = DataTree::new(&blob).unwrap();
-    assert_eq!(tree.root(), zg_core::tree::file_root(&blob.to_bytes()).unwrap());
+    assert_eq!(
+        tree.root(),
+        zg_core::tree::file_root(&blob.to_bytes()).unwrap()
+    );
     let set: Vec<usize> = (1024..2048).collect();
-    let rows: Vec<(usize, Vec<Fr>)> =
-        set.iter().map(|&i| (i, blob.row(i).unwrap().to_vec())).collect();
+    let rows: Vec<(usize, Vec<Fr>)> = set
+        .iter()
+        .map(|&i| (i, blob.row(i).unwrap().to_vec()))
+        .collect();
     let back = reconstruct(d, &rows).unwrap();
     assert_eq!(back.decode().unwrap(), payload);
     let proof = tree.row_proof(3000).unwrap();
-    proof.verify(d, &tree.root(), blob.row(3000).unwrap()).unwrap();
+    proof
+        .verify(d, &tree.root(), blob.row(3000).unwrap())
+        .unwrap();
     let _ = Fr::MODULUS;
 }
 

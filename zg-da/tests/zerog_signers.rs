@@ -1,6 +1,10 @@
 //! 0G mode: hash-to-G1, registration hashes (the chain's own vectors), BLS on BN254 with the γ
 //! same-message check, point decoding, quorum formation and `getAggPkG1`.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_possible_truncation)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_possible_truncation
+)]
 
 use ark_bn254::{Fq, G1Projective, G2Projective};
 use ark_ec::{CurveGroup, PrimeGroup};
@@ -13,7 +17,10 @@ use zg_da::zerog::{
 };
 
 fn addr(s: &str) -> [u8; 20] {
-    hex::decode(s.trim_start_matches("0x")).unwrap().try_into().unwrap()
+    hex::decode(s.trim_start_matches("0x"))
+        .unwrap()
+        .try_into()
+        .unwrap()
 }
 
 fn point(x: &str, y: &str) -> G1Affine {
@@ -64,7 +71,10 @@ fn map_to_g1_matches_an_independent_recomputation() {
         assert_eq!(hex::encode(g1_to_bytes(&p)), want);
     }
     // digest 0: x = 0 has no root (3 is a non-residue), x = 1 gives the generator (1, 2).
-    assert_eq!(map_to_g1(&[0u8; 32]).unwrap(), G1Projective::generator().into_affine());
+    assert_eq!(
+        map_to_g1(&[0u8; 32]).unwrap(),
+        G1Projective::generator().into_affine()
+    );
 }
 
 #[test]
@@ -73,7 +83,11 @@ fn generators_are_the_chains() {
     let b = g2_to_bytes(&g2);
     let words: Vec<String> = b
         .chunks(32)
-        .map(|w| ark_ff::BigInt::<4>::from_str(&format!("{}", Fq::from_be_bytes_mod_order(w))).unwrap().to_string())
+        .map(|w| {
+            ark_ff::BigInt::<4>::from_str(&format!("{}", Fq::from_be_bytes_mod_order(w)))
+                .unwrap()
+                .to_string()
+        })
         .collect();
     assert_eq!(
         words,
@@ -106,9 +120,15 @@ fn registration_signature_round_trip_and_rejections() {
     assert_eq!(g2_from_bytes(&g2_to_bytes(&pk2)).unwrap(), pk2);
     // another message (the epoch hash: domain separation), another chain, another key
     let other = epoch_registration_hash(&a, 1, 16600).unwrap();
-    assert_eq!(verify_same_message(&other, &sig, &pk1, &pk2), Err(Error::InvalidSignature));
+    assert_eq!(
+        verify_same_message(&other, &sig, &pk1, &pk2),
+        Err(Error::InvalidSignature)
+    );
     let h2 = pubkey_registration_hash(&a, 16601).unwrap();
-    assert_eq!(verify_same_message(&h2, &sig, &pk1, &pk2), Err(Error::InvalidSignature));
+    assert_eq!(
+        verify_same_message(&h2, &sig, &pk1, &pk2),
+        Err(Error::InvalidSignature)
+    );
     let sk2 = key(8);
     assert_eq!(
         verify_same_message(&h, &sk2.sign(&h), &pk1, &pk2),
@@ -127,22 +147,40 @@ fn registration_signature_round_trip_and_rejections() {
 fn aggregate_same_message_check() {
     let h = map_to_g1(&[9u8; 32]).unwrap();
     let keys: Vec<SecretKey> = (1..=4).map(key).collect();
-    let sig = keys.iter().fold(G1Projective::default(), |a, k| a + k.sign(&h)).into_affine();
-    let pk1 = keys.iter().fold(G1Projective::default(), |a, k| a + k.public_g1()).into_affine();
-    let pk2 = keys.iter().fold(G2Projective::default(), |a, k| a + k.public_g2()).into_affine();
+    let sig = keys
+        .iter()
+        .fold(G1Projective::default(), |a, k| a + k.sign(&h))
+        .into_affine();
+    let pk1 = keys
+        .iter()
+        .fold(G1Projective::default(), |a, k| a + k.public_g1())
+        .into_affine();
+    let pk2 = keys
+        .iter()
+        .fold(G2Projective::default(), |a, k| a + k.public_g2())
+        .into_affine();
     verify_same_message(&h, &sig, &pk1, &pk2).unwrap();
     // one signer missing from the aggregate signature
     let partial = (G1Projective::from(sig) - keys[0].sign(&h)).into_affine();
-    assert_eq!(verify_same_message(&h, &partial, &pk1, &pk2), Err(Error::InvalidSignature));
+    assert_eq!(
+        verify_same_message(&h, &partial, &pk1, &pk2),
+        Err(Error::InvalidSignature)
+    );
     // rogue G1 key claimed without the matching G2 key
     let rogue_g1 = (G1Projective::from(pk1) + G1Projective::generator()).into_affine();
-    assert_eq!(verify_same_message(&h, &sig, &rogue_g1, &pk2), Err(Error::InvalidSignature));
+    assert_eq!(
+        verify_same_message(&h, &sig, &rogue_g1, &pk2),
+        Err(Error::InvalidSignature)
+    );
 }
 
 #[test]
 fn point_decoding_rejects_what_is_not_a_point() {
     assert_eq!(g1_from_bytes(&[0u8; 64]).unwrap(), G1Affine::identity());
-    assert!(matches!(g1_from_bytes(&[0u8; 63]), Err(Error::InvalidLength { .. })));
+    assert!(matches!(
+        g1_from_bytes(&[0u8; 63]),
+        Err(Error::InvalidLength { .. })
+    ));
     // (1, 3) is not on the curve
     let mut b = [0u8; 64];
     b[31] = 1;
@@ -200,7 +238,10 @@ fn reg(n: u8, tokens: u128) -> Registration {
 fn naive_quorums(p: &QuorumParams, regs: &[Registration]) -> Vec<Vec<[u8; 20]>> {
     let mut ballots = vec![];
     for r in regs {
-        let votes = std::cmp::min(r.bonded / TOKEN / p.tokens_per_vote as u128, p.max_votes_per_signer as u128);
+        let votes = std::cmp::min(
+            r.bonded / TOKEN / p.tokens_per_vote as u128,
+            p.max_votes_per_signer as u128,
+        );
         let mut c = r.signature.clone();
         for _ in 0..votes {
             ballots.push((c.clone(), r.account));
@@ -229,14 +270,25 @@ fn naive_quorums(p: &QuorumParams, regs: &[Registration]) -> Vec<Vec<[u8; 20]>> 
 #[test]
 fn quorums_match_the_naive_begin_block() {
     let regs: Vec<Registration> = (1..=9).map(|n| reg(n, 10 * u128::from(n) + 5)).collect();
-    for (slices, max_q, max_votes) in [(8, 10, 1024), (8, 2, 1024), (7, 10, 3), (100, 10, 1024), (3072, 10, 1024), (12, 0, 5)] {
+    for (slices, max_q, max_votes) in [
+        (8, 10, 1024),
+        (8, 2, 1024),
+        (7, 10, 3),
+        (100, 10, 1024),
+        (3072, 10, 1024),
+        (12, 0, 5),
+    ] {
         let p = QuorumParams {
             tokens_per_vote: 10,
             max_votes_per_signer: max_votes,
             max_quorums: max_q,
             encoded_slices: slices,
         };
-        assert_eq!(form_quorums(&p, &regs).unwrap(), naive_quorums(&p, &regs), "{p:?}");
+        assert_eq!(
+            form_quorums(&p, &regs).unwrap(),
+            naive_quorums(&p, &regs),
+            "{p:?}"
+        );
     }
 }
 
@@ -263,11 +315,32 @@ fn quorum_shapes() {
     // stake below one vote: no ballots, no quorums
     assert!(form_quorums(&p(4, 10), &[reg(1, 9)]).unwrap().is_empty());
     // votes are capped
-    let capped = QuorumParams { max_votes_per_signer: 2, ..p(4, 10) };
-    assert_eq!(form_quorums(&capped, &[reg(1, 1000), reg(2, 1000)]).unwrap().len(), 1);
-    assert!(matches!(form_quorums(&QuorumParams { tokens_per_vote: 0, ..p(4, 1) }, &regs), Err(Error::InvalidParams(_))));
+    let capped = QuorumParams {
+        max_votes_per_signer: 2,
+        ..p(4, 10)
+    };
+    assert_eq!(
+        form_quorums(&capped, &[reg(1, 1000), reg(2, 1000)])
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(matches!(
+        form_quorums(
+            &QuorumParams {
+                tokens_per_vote: 0,
+                ..p(4, 1)
+            },
+            &regs
+        ),
+        Err(Error::InvalidParams(_))
+    ));
     // a flood of stake is refused before any allocation
-    let whale = QuorumParams { max_votes_per_signer: u64::MAX, tokens_per_vote: 1, ..p(4, 10) };
+    let whale = QuorumParams {
+        max_votes_per_signer: u64::MAX,
+        tokens_per_vote: 1,
+        ..p(4, 10)
+    };
     assert!(matches!(
         form_quorums(&whale, &[reg(1, u128::from(u64::MAX))]),
         Err(Error::TooManyBallots { .. })
@@ -275,14 +348,22 @@ fn quorum_shapes() {
     // the result does not depend on registration order (ballots are sorted by content)
     let mut rev = regs.clone();
     rev.reverse();
-    assert_eq!(form_quorums(&p(4, 10), &rev).unwrap(), form_quorums(&p(4, 10), &regs).unwrap());
+    assert_eq!(
+        form_quorums(&p(4, 10), &rev).unwrap(),
+        form_quorums(&p(4, 10), &regs).unwrap()
+    );
 }
 
 #[test]
 fn aggregate_pubkey_counts_duplicate_rows_as_the_chain_does() {
     let keys: Vec<SecretKey> = (1..=3).map(key).collect();
     let accounts = [[1u8; 20], [2u8; 20], [3u8; 20]];
-    let pk_of = |a: &[u8; 20]| accounts.iter().position(|x| x == a).map(|i| keys[i].public_g1());
+    let pk_of = |a: &[u8; 20]| {
+        accounts
+            .iter()
+            .position(|x| x == a)
+            .map(|i| keys[i].public_g1())
+    };
     // rows: A B A C B A C A A  (9 rows → 2 bytes of bitmap)
     let (a, b, c) = (accounts[0], accounts[1], accounts[2]);
     let quorum = [a, b, a, c, b, a, c, a, a];
@@ -293,12 +374,24 @@ fn aggregate_pubkey_counts_duplicate_rows_as_the_chain_does() {
     // rows 1 (B) and 6 (C): B's later row counts, A's rows do not
     let r = aggregate_pubkey_g1(&quorum, &[0b0100_0010, 0], pk_of).unwrap();
     assert_eq!((r.total, r.hit), (9, 3));
-    assert_eq!(r.pk_g1, (G1Projective::from(keys[1].public_g1()) + keys[2].public_g1()).into_affine());
+    assert_eq!(
+        r.pk_g1,
+        (G1Projective::from(keys[1].public_g1()) + keys[2].public_g1()).into_affine()
+    );
     // A's bit set late (row 8): earlier A rows are not hits
     let r = aggregate_pubkey_g1(&quorum, &[0, 1], pk_of).unwrap();
     assert_eq!(r.hit, 1);
-    assert!(matches!(aggregate_pubkey_g1(&quorum, &[0], pk_of), Err(Error::BitmapLength { expected: 2, got: 1 })));
-    assert_eq!(aggregate_pubkey_g1(&[[9u8; 20]], &[1], pk_of), Err(Error::SignerNotFound));
+    assert!(matches!(
+        aggregate_pubkey_g1(&quorum, &[0], pk_of),
+        Err(Error::BitmapLength {
+            expected: 2,
+            got: 1
+        })
+    ));
+    assert_eq!(
+        aggregate_pubkey_g1(&[[9u8; 20]], &[1], pk_of),
+        Err(Error::SignerNotFound)
+    );
     // the contract's acceptance: 2·total ≤ 3·hit
     let r = aggregate_pubkey_g1(&quorum, &[0b0000_0001, 0], pk_of).unwrap();
     assert!(2 * r.total > 3 * r.hit);

@@ -5,7 +5,9 @@
 //! row-major matrix before its FFT). Encoded row `i` of coset `k` holds
 //! `f(s_k · w^(rows·j + i))` for `j` in `0..cols`, with `s_k` from [`coset_factor`].
 
-use super::padding::{Dims, pad_payload, payload_from_scalars, scalar_to_bytes, scalars_from_padded};
+use super::padding::{
+    Dims, pad_payload, payload_from_scalars, scalar_to_bytes, scalars_from_padded,
+};
 use super::{COSETS, ELEMENT_BYTES, Error, Fr};
 use ark_ff::{FftField, Field, One, Zero};
 use ark_poly::{EvaluationDomain, Radix2EvaluationDomain};

@@ -30,7 +30,9 @@ impl Dims {
     /// A shape of `2^log_rows × 2^log_cols`; see the type's docs for the limits.
     pub fn new(log_rows: u32, log_cols: u32) -> Result<Self, Error> {
         if log_cols < 3 {
-            return Err(Error::InvalidDims("a row must hold whole sectors (log_cols >= 3)"));
+            return Err(Error::InvalidDims(
+                "a row must hold whole sectors (log_cols >= 3)",
+            ));
         }
         if log_rows == 0 {
             return Err(Error::InvalidDims("at least two rows (log_rows >= 1)"));
@@ -149,7 +151,10 @@ pub fn scalars_from_padded(padded: &[u8], dims: Dims) -> Result<Vec<Fr>, Error> 
     #[cfg(feature = "parallel")]
     {
         use rayon::prelude::*;
-        Ok(padded.par_chunks_exact(RAW_UNIT).map(unit_to_scalar).collect())
+        Ok(padded
+            .par_chunks_exact(RAW_UNIT)
+            .map(unit_to_scalar)
+            .collect())
     }
     #[cfg(not(feature = "parallel"))]
     Ok(padded.chunks_exact(RAW_UNIT).map(unit_to_scalar).collect())

@@ -6,6 +6,8 @@
 use clap::{Parser, Subcommand};
 
 mod consensus;
+mod da;
+mod da_zerog;
 mod erasure;
 mod kzg;
 mod pora;
@@ -43,6 +45,9 @@ enum Command {
     /// Tendermint-style BFT partitions in the simulator.
     #[command(subcommand)]
     Consensus(consensus::ConsensusCommand),
+    /// Data availability (0G DA network mode under `zg da zerog`).
+    #[command(subcommand)]
+    Da(da::DaCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -54,6 +59,7 @@ fn main() -> std::process::ExitCode {
         Command::Kzg(cmd) => kzg::run(cmd),
         Command::Erasure(cmd) => erasure::run(cmd),
         Command::Consensus(c) => consensus::run_command(c),
+        Command::Da(c) => da::run(c),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
