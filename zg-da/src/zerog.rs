@@ -23,8 +23,13 @@
 //! * [`form_quorums`] / [`aggregate_pubkey_g1`] — the chain's BeginBlock quorum formation and
 //!   `getAggPkG1`.
 //!
-//! **Not here (yet).** The erasure commitment (KZG over a user-supplied powers of tau), per-row
-//! AMT proofs, the sign request, `H_blob` and certification, and PoDAS sampling.
+//! * [`validate_sign_request`], [`blob_hash`] (`H_blob`), [`verify_certificate`] — dispersal and
+//!   the contract's acceptance (its γ hashes `sig ‖ aggPkG1 ‖ aggPkG2 ‖ H`, G2 in EIP-197 word
+//!   order — not the chain's order);
+//! * [`sampling`] — PoDAS line/data quality, response verification, target adjustment, reward.
+//!
+//! **Not here (yet).** The erasure commitment (KZG over a user-supplied powers of tau) and per-row
+//! AMT proofs: `blob_hash` and the sign request take the commitment as given.
 //!
 //! **What was checked against what.** The registration hashes are checked against the chain's own
 //! test vectors (`x/dasigners/v1/types/hash_test.go`). The encoding, data root, quorums and
@@ -40,15 +45,21 @@
 //! absurd stakes cannot exhaust memory. Nothing panics on any input.
 
 mod bls;
+mod certify;
 mod encode;
 mod error;
 mod padding;
 mod quorum;
+pub mod sampling;
 mod tree;
 
 pub use bls::{
     G1_BYTES, G2_BYTES, SecretKey, epoch_registration_hash, g1_from_bytes, g1_to_bytes,
     g2_from_bytes, g2_to_bytes, gamma, map_to_g1, pubkey_registration_hash, verify_same_message,
+};
+pub use certify::{
+    SignRequest, blob_hash, contract_gamma, enough_signed, g2_to_evm_bytes, sign_request_for,
+    validate_sign_request, verify_certificate,
 };
 pub use encode::{EncodedBlob, coset_factor, encode, extend, reconstruct};
 pub use error::Error;

@@ -94,6 +94,23 @@ pub enum Error {
     /// A signer named by a quorum has no registered key.
     #[error("signer not found")]
     SignerNotFound,
+    /// A sampling response the contract rejects.
+    #[error("invalid sample: {0}")]
+    InvalidSample(&'static str),
+    /// Fewer than two thirds of the quorum's rows signed.
+    #[error("insufficient signed rows: {hit} of {total}")]
+    InsufficientSignedRows {
+        /// Rows in the quorum.
+        total: u64,
+        /// Rows counted as signed.
+        hit: u64,
+    },
+    /// A sign request carries a row the quorum assigns to another signer.
+    #[error("row {index} is not this signer's")]
+    NotMyRow {
+        /// The row.
+        index: usize,
+    },
     /// Error from zg-core's tree code.
     #[error(transparent)]
     Core(#[from] zg_core::Error),
