@@ -201,11 +201,11 @@ fn point_decoding_rejects_what_is_not_a_point() {
     let mut found = None;
     for x0 in 1u64..200 {
         let x = ark_bn254::Fq2::new(Fq::from(x0), Fq::from(0u64));
-        if let Some(p) = ark_bn254::G2Affine::get_point_from_x_unchecked(x, false) {
-            if !p.is_in_correct_subgroup_assuming_on_curve() {
-                found = Some(p);
-                break;
-            }
+        if let Some(p) = ark_bn254::G2Affine::get_point_from_x_unchecked(x, false)
+            && !p.is_in_correct_subgroup_assuming_on_curve()
+        {
+            found = Some(p);
+            break;
         }
     }
     let p = found.unwrap();

@@ -105,7 +105,7 @@ pub fn form_quorums(
             }
             quorums.push(group.iter().map(account).collect());
         }
-        if ballots.len() % slices != 0 && quorums.len() < max_quorums {
+        if !ballots.len().is_multiple_of(slices) && quorums.len() < max_quorums {
             let tail = &ballots[ballots.len() - slices..];
             quorums.push(tail.iter().map(account).collect());
         }

@@ -101,7 +101,7 @@ pub fn verify_sample(rep: &SampleResponse, podas_target: U256) -> Result<(), Err
     let mut acc = zg_core::tree::MerkleTree::from_leaves(leaves)?.root();
     let mut pos = u64::from(rep.line % 1024) * SUBLINES + u64::from(rep.subline);
     for s in &rep.proof {
-        acc = if pos % 2 == 0 {
+        acc = if pos.is_multiple_of(2) {
             hash_pair(&acc, s)
         } else {
             hash_pair(s, &acc)
