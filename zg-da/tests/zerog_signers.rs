@@ -47,6 +47,28 @@ fn chain_registration_hash_vectors() {
     );
 }
 
+/// Official, from the committed vector file (see `tests/vectors/zerog/README.md`).
+#[test]
+fn registration_hash_vector_file() {
+    let text = include_str!("vectors/zerog/registration_hashes.txt");
+    let mut n = 0;
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let (account, chain_id) = (addr(f[1]), f[3].parse::<u64>().unwrap());
+        let got = match f[0] {
+            "pubkey" => pubkey_registration_hash(&account, chain_id).unwrap(),
+            "epoch" => epoch_registration_hash(&account, f[2].parse().unwrap(), chain_id).unwrap(),
+            other => panic!("unknown kind {other}"),
+        };
+        assert_eq!(got, point(f[4], f[5]), "{line}");
+        n += 1;
+    }
+    assert_eq!(n, 2);
+}
+
 /// Derived: a stdlib-only Python re-computation of try-and-increment
 /// (`x = int(digest) % p; while pow(x³+3, (p+1)/4)² ≠ x³+3: x += 1`).
 #[test]
