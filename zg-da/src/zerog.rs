@@ -23,13 +23,15 @@
 //! * [`form_quorums`] / [`aggregate_pubkey_g1`] — the chain's BeginBlock quorum formation and
 //!   `getAggPkG1`.
 //!
+//! * [`commitment`] / [`Setup`] — the erasure commitment `f(τ)·G1` from a user-supplied
+//!   powers-of-tau file (format in [`Setup`]'s docs: the encoder's `amt::PowerTau` file);
 //! * [`validate_sign_request`], [`blob_hash`] (`H_blob`), [`verify_certificate`] — dispersal and
 //!   the contract's acceptance (its γ hashes `sig ‖ aggPkG1 ‖ aggPkG2 ‖ H`, G2 in EIP-197 word
 //!   order — not the chain's order);
 //! * [`sampling`] — PoDAS line/data quality, response verification, target adjustment, reward.
 //!
-//! **Not here (yet).** The erasure commitment (KZG over a user-supplied powers of tau) and per-row
-//! AMT proofs: `blob_hash` and the sign request take the commitment as given.
+//! **Not here (yet).** Per-row AMT proofs (the encoder's `amt-prove-coset*` parameters): a signer
+//! here checks rows against the data root only, not against the commitment.
 //!
 //! **What was checked against what.** The registration hashes are checked against the chain's own
 //! test vectors (`x/dasigners/v1/types/hash_test.go`). The encoding, data root, quorums and
@@ -46,6 +48,7 @@
 
 mod bls;
 mod certify;
+mod commit;
 mod encode;
 mod error;
 mod padding;
@@ -61,6 +64,7 @@ pub use certify::{
     SignRequest, blob_hash, contract_gamma, enough_signed, g2_to_evm_bytes, sign_request_for,
     validate_sign_request, verify_certificate,
 };
+pub use commit::{SETUP_G1_BYTES, Setup, commitment};
 pub use encode::{EncodedBlob, coset_factor, encode, extend, reconstruct};
 pub use error::Error;
 pub use padding::{Dims, pad_payload, payload_from_scalars, scalars_from_padded, unpad_payload};

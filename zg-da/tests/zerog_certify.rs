@@ -15,7 +15,7 @@ use zg_da::zerog::sampling::{
     sample_reward, verify_sample,
 };
 use zg_da::zerog::{
-    DataTree, Dims, Error, Fr, SecretKey, aggregate_pubkey_g1, blob_hash,
+    DataTree, Dims, Error, Fr, SecretKey, Setup, aggregate_pubkey_g1, blob_hash, commitment,
     data_root_from_coset_roots, encode, map_to_g1, sign_request_for, validate_sign_request,
     verify_certificate,
 };
@@ -270,4 +270,76 @@ fn target_adjustment_and_reward() {
         (U256::from(105u64), U256::from(900u64), U256::ZERO)
     );
     assert!(sample_reward(U256::from(1u64), U256::ZERO, U256::ZERO, U256::ZERO).is_err());
+}
+
+/// A powers-of-tau file in the encoder's `amt::PowerTau` layout, from a known secret.
+fn power_tau_file(tau: Fr, n: usize) -> Vec<u8> {
+    use ark_ff::Field;
+    use ark_serialize::CanonicalSerialize;
+    let g1: Vec<ark_bn254::G1Affine> = (0..n)
+        .map(|i| (G1Projective::generator() * tau.pow([i as u64])).into_affine())
+        .collect();
+    let g2: Vec<ark_bn254::G2Affine> = (0..n)
+        .map(|i| (G2Projective::generator() * tau.pow([i as u64])).into_affine())
+        .collect();
+    let mut out = Vec::new();
+    g1.serialize_compressed(&mut out).unwrap();
+    g2.serialize_compressed(&mut out).unwrap();
+    g1.serialize_compressed(&mut out).unwrap();
+    G2Projective::generator()
+        .serialize_compressed(&mut out)
+        .unwrap();
+    out
+}
+
+#[test]
+fn commitment_from_a_known_secret_setup() {
+    use ark_ff::{FftField, Field, One, Zero};
+    let d = Dims::TEST;
+    let tau = Fr::from(123_456_789u64);
+    let file = power_tau_file(tau, d.elements() + 5);
+    let setup = Setup::from_power_tau_prefix(&file, d).unwrap();
+    assert_eq!(setup.len(), d.elements());
+    let blob = encode(b"commit me", d).unwrap();
+    let c = commitment(&blob, &setup).unwrap();
+    // independent: f(τ) by the Lagrange formula over the transposed original, times G1
+    let (rows, cols, n) = (d.rows(), d.cols(), d.elements());
+    let mut points = vec![Fr::zero(); n];
+    for (idx, x) in blob.original().iter().enumerate() {
+        points[(idx % cols) * rows + idx / cols] = *x;
+    }
+    let w = Fr::get_root_of_unity(n as u64).unwrap();
+    let (mut acc, mut wk) = (Fr::zero(), Fr::one());
+    for p in &points {
+        acc += *p * wk * (tau - wk).inverse().unwrap();
+        wk *= w;
+    }
+    let f_tau = acc * (tau.pow([n as u64]) - Fr::one()) * Fr::from(n as u64).inverse().unwrap();
+    assert_eq!(c, (G1Projective::generator() * f_tau).into_affine());
+    // a prefix cut right after the needed powers is enough
+    let prefix = &file[..Setup::prefix_len(d)];
+    assert_eq!(Setup::from_power_tau_prefix(prefix, d).unwrap(), setup);
+    // too few powers, truncated, corrupted point
+    let small = power_tau_file(tau, 16);
+    assert_eq!(
+        Setup::from_power_tau_prefix(&small, d),
+        Err(Error::SetupTooSmall { have: 16, need: n })
+    );
+    assert!(matches!(
+        Setup::from_power_tau_prefix(&prefix[..100], d),
+        Err(Error::InvalidLength { .. })
+    ));
+    let mut bad = prefix.to_vec();
+    // x = 2^253-ish junk with no curve point (or non-canonical): rejected, never a panic
+    for b in &mut bad[8 + 32 * 7..8 + 32 * 8] {
+        *b = 0xff;
+    }
+    assert_eq!(
+        Setup::from_power_tau_prefix(&bad, d),
+        Err(Error::InvalidEncoding)
+    );
+    assert!(matches!(
+        commitment(&blob, &Setup::from_g1_powers(vec![])),
+        Err(Error::SetupTooSmall { .. })
+    ));
 }

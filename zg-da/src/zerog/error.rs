@@ -111,6 +111,14 @@ pub enum Error {
         /// The row.
         index: usize,
     },
+    /// The powers of tau hold fewer powers than the blob needs.
+    #[error("setup holds {have} powers, the blob needs {need}")]
+    SetupTooSmall {
+        /// Powers available.
+        have: usize,
+        /// Powers needed (`rows · cols`).
+        need: usize,
+    },
     /// Error from zg-core's tree code.
     #[error(transparent)]
     Core(#[from] zg_core::Error),
