@@ -6,7 +6,8 @@ use anyhow::{Context, bail};
 use clap::Subcommand;
 use serde_json::Value;
 use zg_da::zerog::{
-    Dims, QuorumParams, Registration, encode, form_quorums, g1_to_bytes, map_to_g1,
+    Dims, QuorumParams, Registration, Setup, commitment, encode, form_quorums, g1_to_bytes,
+    map_to_g1,
 };
 
 /// Subcommands of `zg da zerog`.
@@ -20,6 +21,10 @@ pub(crate) enum ZerogCommand {
         /// Write the 3072 encoded rows (32 KiB each) as `row-NNNN.bin` into this directory.
         #[arg(long)]
         rows: Option<PathBuf>,
+        /// Also print the erasure commitment, from this powers-of-tau file (0g-da-encoder's
+        /// `amt::PowerTau` layout; only its first 8 + 32·2^20 bytes are read).
+        #[arg(long)]
+        setup: Option<PathBuf>,
     },
     /// Map a 32-byte hex digest to G1 as the chain's `MapToG1`; prints `0x<X><Y>`.
     HashToG1 {
@@ -37,7 +42,9 @@ pub(crate) enum ZerogCommand {
 
 pub(crate) fn run(cmd: ZerogCommand) -> anyhow::Result<()> {
     match cmd {
-        ZerogCommand::Encode { file, rows } => run_encode(&file, rows.as_deref()),
+        ZerogCommand::Encode { file, rows, setup } => {
+            run_encode(&file, rows.as_deref(), setup.as_deref())
+        }
         ZerogCommand::HashToG1 { digest } => {
             let bytes =
                 hex::decode(digest.trim().trim_start_matches("0x")).context("digest is not hex")?;
@@ -52,7 +59,11 @@ pub(crate) fn run(cmd: ZerogCommand) -> anyhow::Result<()> {
     }
 }
 
-fn run_encode(file: &std::path::Path, rows: Option<&std::path::Path>) -> anyhow::Result<()> {
+fn run_encode(
+    file: &std::path::Path,
+    rows: Option<&std::path::Path>,
+    setup: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
     let payload = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let dims = Dims::LIVE;
     let blob = encode(&payload, dims)?;
@@ -73,6 +84,18 @@ fn run_encode(file: &std::path::Path, rows: Option<&std::path::Path>) -> anyhow:
     }
     let root = zg_core::tree::file_root_parallel(&bytes)?;
     println!("payload: {} bytes", payload.len());
+    if let Some(path) = setup {
+        use std::io::Read;
+        let mut prefix = Vec::new();
+        std::fs::File::open(path)
+            .with_context(|| format!("cannot open {}", path.display()))?
+            .take(Setup::prefix_len(dims) as u64)
+            .read_to_end(&mut prefix)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let setup = Setup::from_power_tau_prefix(&prefix, dims)?;
+        let c = commitment(&blob, &setup)?;
+        println!("commitment: 0x{}", hex::encode(g1_to_bytes(&c)));
+    }
     println!("{root}");
     Ok(())
 }
