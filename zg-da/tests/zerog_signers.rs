@@ -421,3 +421,28 @@ fn aggregate_pubkey_counts_duplicate_rows_as_the_chain_does() {
     assert_eq!(r.hit, 7);
     assert!(2 * r.total <= 3 * r.hit);
 }
+
+/// Official: 0g-chain `x/dasigners/v1/keeper/abci_test.go` `TestBeginBlock_Success` — one signer,
+/// registration signature `LeftPadBytes([1], 32)`, params {10, 200, 10, 10}, delegation growing
+/// 0 → 10 → 100 → 110 → 2110 tokens gives 0, 1, 1, 2, 10 quorums.
+#[test]
+fn chain_begin_block_quorum_counts() {
+    let params = QuorumParams {
+        tokens_per_vote: 10,
+        max_votes_per_signer: 200,
+        max_quorums: 10,
+        encoded_slices: 10,
+    };
+    let mut sig = vec![0u8; 32];
+    sig[31] = 1;
+    for (tokens, quorums) in [(0u128, 0usize), (10, 1), (100, 1), (110, 2), (2110, 10)] {
+        let r = Registration {
+            account: addr("0000000000000000000000000000000000000001"),
+            bonded: tokens * TOKEN,
+            signature: sig.clone(),
+        };
+        let q = form_quorums(&params, &[r]).unwrap();
+        assert_eq!(q.len(), quorums, "{tokens} tokens");
+        assert!(q.iter().all(|q| q.len() == 10));
+    }
+}
