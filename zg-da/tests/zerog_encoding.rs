@@ -9,7 +9,7 @@
     clippy::cast_possible_truncation
 )]
 
-use ark_ff::{FftField, Field, One, PrimeField, Zero};
+use ark_ff::{BigInteger, FftField, Field, One, PrimeField, Zero};
 use proptest::prelude::*;
 use zg_core::{H256, hash_pair, hash_sector};
 use zg_da::zerog::{
@@ -150,6 +150,13 @@ fn extension_matches_naive_lagrange_on_the_encoders_cosets() {
 fn coset_factors_are_the_encoders() {
     let g = Fr::TWO_ADIC_ROOT_OF_UNITY;
     assert_eq!(Fr::TWO_ADICITY, 28);
+    // 0G-FORMATS §6: g = 5^((r − 1)/2^28), computed here from the modulus
+    let mut e = Fr::MODULUS;
+    e.sub_with_borrow(&ark_ff::BigInt::from(1u64));
+    for _ in 0..28 {
+        e.div2();
+    }
+    assert_eq!(Fr::from(5u64).pow(e), g);
     assert_eq!(coset_factor(Dims::LIVE, 1).unwrap(), g.pow([128]));
     assert_eq!(coset_factor(Dims::LIVE, 2).unwrap(), g.pow([64]));
     // 0G-FORMATS §6: u = g^64, u^4 = w (the live 2^20-th root).

@@ -85,7 +85,8 @@ pub fn form_quorums(
             max: MAX_BALLOTS,
         });
     }
-    let mut ballots: Vec<(Vec<u8>, usize)> = Vec::with_capacity(total as usize);
+    let mut ballots: Vec<(Vec<u8>, usize)> =
+        Vec::with_capacity(usize::try_from(total).unwrap_or(MAX_BALLOTS));
     for (who, (r, &n)) in registrations.iter().zip(&votes).enumerate() {
         let mut content = r.signature.clone();
         for _ in 0..n {
