@@ -282,6 +282,7 @@ fn data_root_is_the_file_root_and_the_encoders_fold() {
     assert_eq!(tree.coset_roots().unwrap(), roots);
     assert_eq!(tree.root(), data_root_from_coset_roots(&roots));
     assert_eq!(tree.root(), zg_core::tree::file_root(&bytes).unwrap());
+    assert_eq!(tree.root(), blob.data_root().unwrap());
     // a row is a subtree of cols/8 sectors
     let row5 = blob.row_bytes(5).unwrap();
     assert_eq!(

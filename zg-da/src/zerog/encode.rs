@@ -144,6 +144,22 @@ impl EncodedBlob {
         payload_from_scalars(self.original(), self.dims)
     }
 
+    /// The data root, streamed row by row through zg-core's [`FileRootBuilder`]
+    /// (`O(log n)` hashes of memory; [`DataTree`](super::DataTree) keeps the whole tree for
+    /// proofs). With `parallel`, 1 MiB subtrees hash on the rayon pool.
+    ///
+    /// [`FileRootBuilder`]: zg_core::tree::FileRootBuilder
+    pub fn data_root(&self) -> Result<zg_core::H256, Error> {
+        #[cfg(feature = "parallel")]
+        let mut builder = zg_core::tree::FileRootBuilder::parallel();
+        #[cfg(not(feature = "parallel"))]
+        let mut builder = zg_core::tree::FileRootBuilder::new();
+        for row in self.data.chunks(self.dims.cols()) {
+            builder.update(&row_to_bytes(row));
+        }
+        Ok(builder.finalize()?.root())
+    }
+
     /// The whole encoded blob as bytes, row after row (`3 · rows · cols · 32` bytes): the "file"
     /// whose 0G storage root is the data root.
     pub fn to_bytes(&self) -> Vec<u8> {

@@ -67,12 +67,11 @@ fn run_encode(
     let payload = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let dims = Dims::LIVE;
     let blob = encode(&payload, dims)?;
-    let bytes = blob.to_bytes();
     if let Some(dir) = rows {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        for (i, row) in bytes.chunks(dims.row_bytes()).enumerate() {
+        for i in 0..dims.encoded_rows() {
             let path = dir.join(format!("row-{i:04}.bin"));
-            std::fs::write(&path, row)
+            std::fs::write(&path, blob.row_bytes(i)?)
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
         println!(
@@ -82,7 +81,7 @@ fn run_encode(
             dir.display()
         );
     }
-    let root = zg_core::tree::file_root_parallel(&bytes)?;
+    let root = blob.data_root()?;
     println!("payload: {} bytes", payload.len());
     if let Some(path) = setup {
         use std::io::Read;
