@@ -26,8 +26,14 @@
 //!
 //! # What it is not
 //! No I/O: the host moves messages, persists records and signs (the [`Signer`] asks its host
-//! to sign [`attestation_message`], so a key may live in a remote signer). Not the live 0G DA
-//! network's BN254 formats.
+//! to sign [`attestation_message`], so a key may live in a remote signer). The live 0G DA
+//! network's BN254 formats are the separate 0G mode below, not this lane.
+//!
+//! **0G mode** (feature `zerog`, module `zerog`): the live 0G DA network's own rules on BN254 —
+//! blob padding and the rate-1/3 coset extension of 0g-da-encoder, the data root over the encoded
+//! blob, reconstruction from any third of the rows, the chain's signer registration hashes,
+//! try-and-increment hash-to-G1, the γ same-message BLS check, and quorum formation with
+//! `getAggPkG1`. Feature `parallel` spreads its encoding over the rayon pool.
 //!
 //! # Example
 //! ```
@@ -129,3 +135,6 @@ pub use sampler::{
 pub use signer::{
     Dispersal, Refusal, Signature, Signer, SignerConfig, SignerError, attestation_message,
 };
+
+#[cfg(feature = "zerog")]
+pub mod zerog;

@@ -104,6 +104,9 @@ pub(crate) enum DaCmd {
         #[arg(long, default_value_t = 0.0)]
         loss: f64,
     },
+    /// The live 0G DA network's rules (BN254): encode, hash-to-G1, quorums.
+    #[command(subcommand)]
+    Zerog(crate::da_zerog::ZerogCommand),
 }
 
 pub(crate) fn run(cmd: DaCmd) -> Result<()> {
@@ -128,6 +131,7 @@ pub(crate) fn run(cmd: DaCmd) -> Result<()> {
             loss,
             ..zg_testkit::da::Scenario::default()
         }),
+        DaCmd::Zerog(c) => crate::da_zerog::run(c),
     }
 }
 

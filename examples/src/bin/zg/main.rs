@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod alignment;
 mod consensus;
 mod da;
+mod da_zerog;
 mod erasure;
 mod kzg;
 mod pora;
