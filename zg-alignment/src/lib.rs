@@ -9,8 +9,15 @@
 // Test code may truncate freely: a wrong cast there fails the test, not a user.
 #![cfg_attr(test, allow(clippy::cast_possible_truncation))]
 
+pub mod assign;
+pub mod duty;
 pub mod economy;
+pub mod report;
 
 pub use economy::{
     Address, Economy, EconomyConfig, EconomyError, LicenceId, RewardPool, SaleConfig,
 };
+
+pub use assign::{AssignError, Assignment};
+pub use duty::{DutyError, DutyLedger, DutyRecord, Policy, Role, Subject, Verdict};
+pub use report::{Alert, EpochReport, QuorumReport, ReportError, ReportSignature, Severity};
