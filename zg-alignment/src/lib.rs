@@ -5,6 +5,7 @@
 //! and model-drift statistics in fixed-point arithmetic, with signed reports and rewards.
 //!
 #![doc = include_str!("economy/README.md")]
+#![doc = include_str!("audits.md")]
 #![forbid(unsafe_code)]
 // Test code may truncate freely: a wrong cast there fails the test, not a user.
 #![cfg_attr(test, allow(clippy::cast_possible_truncation))]
