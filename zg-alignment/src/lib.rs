@@ -13,6 +13,7 @@
 pub mod assign;
 pub mod duty;
 pub mod economy;
+pub mod observe;
 pub mod report;
 
 pub use economy::{
