@@ -7,6 +7,7 @@
 //! never ends a duty as failed without an evidence hash that a third party can re-check from the
 //! inputs named in the observer's docs.
 
+pub mod da;
 pub mod serving;
 pub mod storage;
 pub mod validator;
