@@ -503,3 +503,18 @@ fn a_forged_claim_first_in_the_queue_does_not_evict_a_member() {
     let q = aggregate(&table, TAU, &report, &queue, &sigs).unwrap();
     assert_eq!(q, honest);
 }
+
+/// The version-1 encoding pinned: the report of [`events`] as committed bytes and root
+/// (`tests/vectors/report-v1.hex`, see its README). A change here is a format change and must
+/// bump [`zg_alignment::report::REPORT_VERSION`].
+#[test]
+fn report_v1_vector_is_stable() {
+    let r = report_from(&events());
+    let text = include_str!("vectors/report-v1.hex");
+    let mut lines = text.lines().filter(|l| !l.starts_with('#'));
+    let bytes = hex::decode(lines.next().unwrap().trim()).unwrap();
+    let root = H256::from_hex(lines.next().unwrap().trim()).unwrap();
+    assert_eq!(r.to_bytes(), bytes);
+    assert_eq!(r.root(), root);
+    assert_eq!(EpochReport::from_bytes(&bytes).unwrap(), r);
+}
