@@ -205,7 +205,8 @@ fn section(b: &[u8], at: usize, n: u32, len: usize) -> Result<&[u8], ReportError
 }
 
 impl EpochReport {
-    /// The report of a closed ledger's records (any order; they are sorted), with its alerts.
+    /// The report of a closed ledger's records (any order; they are sorted; of two records of
+    /// one subject the one with the smaller encoding is kept), with its alerts.
     pub fn new(
         network: u64,
         epoch: Epoch,
@@ -213,9 +214,20 @@ impl EpochReport {
         policy: Policy,
         records: &[DutyRecord],
     ) -> EpochReport {
-        let mut records = records.to_vec();
-        records.sort_unstable_by_key(|r| r.subject);
-        records.dedup_by_key(|r| r.subject);
+        // Sorted by canonical bytes (the subject is their prefix, so this is subject order) and
+        // one record per subject, the smallest: the result never depends on the input order,
+        // even for a caller that passes duplicates.
+        let mut records: Vec<(Vec<u8>, DutyRecord)> = records
+            .iter()
+            .map(|r| {
+                let mut b = Vec::with_capacity(RECORD_LEN);
+                r.encode(&mut b);
+                (b, *r)
+            })
+            .collect();
+        records.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        records.dedup_by_key(|r| r.1.subject);
+        let records: Vec<DutyRecord> = records.into_iter().map(|r| r.1).collect();
         let mut report = EpochReport {
             network,
             epoch,

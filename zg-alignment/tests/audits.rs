@@ -518,3 +518,18 @@ fn report_v1_vector_is_stable() {
     assert_eq!(r.root(), root);
     assert_eq!(EpochReport::from_bytes(&bytes).unwrap(), r);
 }
+
+#[test]
+fn report_does_not_depend_on_record_order_even_with_duplicates() {
+    let r = report_from(&events());
+    let mut recs = r.records.clone();
+    let mut dup = recs[3];
+    dup.due += 1;
+    dup.not_measured += 1;
+    recs.push(dup);
+    let a = EpochReport::new(NETWORK, EPOCH, SEED, Policy::default(), &recs);
+    recs.reverse();
+    let b = EpochReport::new(NETWORK, EPOCH, SEED, Policy::default(), &recs);
+    assert_eq!(a.to_bytes(), b.to_bytes());
+    assert_eq!(a.records.len(), 30);
+}
