@@ -53,16 +53,25 @@
 //! Panic policy: untrusted inputs (decimal text, streams, counts) never panic; every failure
 //! is a typed error. `//!
 #![doc = include_str!("economy/README.md")]
+#![doc = include_str!("audits.md")]
 #![forbid(unsafe_code)]
 // Test code may truncate freely: a wrong cast there fails the test, not a user.
 #![cfg_attr(test, allow(clippy::cast_possible_truncation))]
 
+pub mod assign;
 pub mod drift;
+pub mod duty;
 pub mod economy;
 pub mod ladder;
+pub mod observe;
 pub mod poison;
+pub mod report;
 pub mod toploc;
 
 pub use economy::{
     Address, Economy, EconomyConfig, EconomyError, LicenceId, RewardPool, SaleConfig,
 };
+
+pub use assign::{AssignError, Assignment};
+pub use duty::{DutyError, DutyLedger, DutyRecord, Policy, Role, Subject, Verdict};
+pub use report::{Alert, EpochReport, QuorumReport, ReportError, ReportSignature, Severity};

@@ -1,6 +1,8 @@
 //! zg-testkit: scenario harnesses for zg's own tests, benches, fuzz targets and devnet.
 //! **Unpublished** (`publish = false`); nothing a library user needs lives here.
 //!
+//! * [`alignment`] — an alignment committee watching simulated subjects of every role, some
+//!   faulty, and co-signing each epoch's report ([`alignment::run`]).
 //! * [`consensus`] — whole zg-consensus networks in the zg-core simulator: honest nodes,
 //!   Byzantine machine types (silent, equivocating, withholding, selective, a split
 //!   coalition), a staking-chain stand-in and a safety checker ([`consensus::run`]).
@@ -29,6 +31,7 @@
 //! code); the machines it drives never panic on their inputs.
 #![forbid(unsafe_code)]
 
+pub mod alignment;
 pub mod consensus;
 pub mod da;
 pub mod serving;

@@ -2,13 +2,14 @@
 //!
 //! One variant group per area, each flattened into `zg alignment <subcommand>`: the economy
 //! (`sale`, `rewards`) lives in `alignment/economy.rs`, the AI checks (`drift`, `toploc`) in
-//! `alignment/ai.rs`.
+//! `alignment/ai.rs`, the audits (`monitor`, `report verify`) in `alignment/audit.rs`.
 
 use anyhow::Result;
 use clap::Subcommand;
 use std::process::ExitCode;
 
 mod ai;
+mod audit;
 mod economy;
 
 /// The alignment network's subcommands.
@@ -22,6 +23,9 @@ pub(crate) enum AlignmentCmd {
     /// TOPLOC inference proofs: prove and verify.
     #[command(subcommand)]
     Toploc(ai::ToplocCmd),
+    /// Audits: an alignment committee over a simulated network, and its quorum reports.
+    #[command(flatten)]
+    Audit(audit::AuditCmd),
 }
 
 /// Runs one subcommand; the exit code is the subcommand's own verdict (drift alerts, failed
@@ -31,5 +35,6 @@ pub(crate) fn run(cmd: AlignmentCmd) -> Result<ExitCode> {
         AlignmentCmd::Economy(c) => economy::run(c).map(|()| ExitCode::SUCCESS),
         AlignmentCmd::Drift(a) => ai::drift(a),
         AlignmentCmd::Toploc(c) => ai::toploc(c),
+        AlignmentCmd::Audit(c) => audit::run_cmd(c).map(|()| ExitCode::SUCCESS),
     }
 }
