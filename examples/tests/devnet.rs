@@ -28,7 +28,11 @@ fn quick_devnet_catches_every_fault_and_replays() {
     let a = run(&dir.join("a"), "7");
     assert_eq!(a["passed"], true);
     let lanes = a["lanes"].as_array().unwrap();
-    assert_eq!(lanes.len(), 4, "storage, consensus, serving, committee");
+    assert_eq!(
+        lanes.len(),
+        5,
+        "storage, consensus, serving, committee, alignment"
+    );
     for lane in lanes {
         assert!(!lane["checks"].as_array().unwrap().is_empty(), "{lane}");
     }

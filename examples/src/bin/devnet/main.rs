@@ -10,8 +10,11 @@
 //! commitments, shard repair against corrupt and silent peers, sealing and PoRA mining against
 //! the mining contract's rules), consensus (BFT partitions over shared stake with an equivocator,
 //! a network split and a crash), serving (ledger and brokers with an over-charging provider and a
-//! vanishing user), and committees (VRF sortition and the epoch beacon, with replayed and forged
-//! claims). The exit status is non-zero if any lane missed a fault it should have caught.
+//! vanishing user), committees (VRF sortition and the epoch beacon, with replayed and forged
+//! claims), and alignment (a small node sale, licences delegated to operator keys, signed daily
+//! check-ins with one licence run twice, and each day's rewards settled from the alignment
+//! committee's verified quorum report). The exit status is non-zero if any lane missed a fault
+//! it should have caught.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -19,6 +22,7 @@ use std::time::Instant;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 
+mod alignment;
 mod committee;
 mod consensus;
 mod report;
@@ -46,11 +50,12 @@ type Lane = fn(u64, bool) -> anyhow::Result<LaneReport>;
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    let lanes: [(&'static str, Lane); 4] = [
+    let lanes: [(&'static str, Lane); 5] = [
         ("storage", storage::run_lane),
         ("consensus", |s, q| Ok(consensus::run_lane(s, q))),
         ("serving", serving::run_lane),
         ("committee", committee::run_lane),
+        ("alignment", alignment::run_lane),
     ];
     println!(
         "zg devnet — seed {}{}",
