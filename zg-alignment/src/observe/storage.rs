@@ -10,7 +10,7 @@
 //! asked for. It sends the challenge and schedules a timeout. The answer must come from the
 //! challenged node itself (the transport's `from`) and carry the segment's padded bytes
 //! (`min(1024, padded − 1024·segment)` sectors, zero-filled past the data, as zg-core's
-//! [`segment_roots`](zg_core::tree::segment_roots) pads them) and the segment root's proof in
+//! [`segment_roots`] pads them) and the segment root's proof in
 //! the file's promote-odd segment tree, checked with zg-core ([`Proof::verify`]).
 //!
 //! Outcomes, each ending the audit's one duty:
