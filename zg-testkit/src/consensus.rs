@@ -313,6 +313,26 @@ pub struct Equivocator<S: Scheme> {
     queue: VecDeque<Output<Consensus<S>>>,
 }
 
+impl<S: Scheme> Equivocator<S> {
+    /// Wraps validator `me`'s node (signing with `secret`) in a network of `peers` nodes.
+    pub fn new(
+        inner: Node<S>,
+        secret: S::SecretKey,
+        network: H256,
+        peers: u64,
+        me: NodeId,
+    ) -> Self {
+        Equivocator {
+            inner,
+            secret,
+            network,
+            peers,
+            me,
+            queue: VecDeque::new(),
+        }
+    }
+}
+
 impl<S: Scheme> Machine<Consensus<S>> for Equivocator<S> {
     fn handle(
         &mut self,
@@ -677,14 +697,13 @@ pub fn run<S: Scheme>(scenario: &Scenario) -> Report {
                     states: states.clone(),
                 }),
                 Some(Behaviour::Silent | Behaviour::Mixed) => Box::new(Silent),
-                Some(Behaviour::Equivocate) => Box::new(Equivocator {
+                Some(Behaviour::Equivocate) => Box::new(Equivocator::new(
                     inner,
-                    secret: validator_key::<S>(i),
-                    network: config.network,
-                    peers: n as u64,
-                    me: id,
-                    queue: VecDeque::new(),
-                }),
+                    validator_key::<S>(i),
+                    config.network,
+                    n as u64,
+                    id,
+                )),
                 Some(Behaviour::Withhold) => Box::new(Withholder { inner }),
                 Some(Behaviour::Selective) => Box::new(Selective {
                     inner,

@@ -9,79 +9,24 @@
 //! read from the certificates' signer bitmaps, and every honest node's own `Slashed` events
 //! are checked. (The latency sweep below uses `zg_testkit::consensus::run` on honest runs.)
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use zg_consensus::{
-    Bls, Certificate, Command, Consensus, Event, Evidence, Message, Node, Request, Scheme,
-    SignedVote, StakeLedger, ValidatorSet,
+    Bls, Certificate, Command, Consensus, Event, Evidence, Node, Request, Scheme, StakeLedger,
+    ValidatorSet,
 };
-use zg_core::machine::{Input, Machine, Output, Recipient};
+use zg_core::machine::Machine;
 use zg_core::sim::{Fault, Latency, LinkConfig, SimConfig, SimRng, Simulation};
 use zg_core::{Epoch, H256, NodeId, Timestamp};
-use zg_testkit::consensus::{Scenario, Silent, run, stake_table, validator_key};
+use zg_testkit::consensus::{Equivocator, Scenario, Silent, run, stake_table, validator_key};
 
 use crate::report::{Chart, LaneReport, Series};
 
 type S = Bls;
 type Boxed = Box<dyn Machine<Consensus<S>>>;
 const HEIGHTS_PER_EPOCH: u64 = 4;
-
-/// Runs the protocol, and for every vote it broadcasts signs a conflicting one (nil ↔ a
-/// made-up value) sent to the odd-numbered peers after the real one.
-struct Equivocator {
-    inner: Node<S>,
-    secret: <S as Scheme>::SecretKey,
-    network: H256,
-    peers: u64,
-    me: NodeId,
-    queue: VecDeque<Output<Consensus<S>>>,
-}
-
-impl Machine<Consensus<S>> for Equivocator {
-    fn handle(
-        &mut self,
-        now: Timestamp,
-        input: Input<Consensus<S>>,
-    ) -> Result<(), zg_consensus::Error> {
-        self.inner.handle(now, input)
-    }
-
-    fn poll_output(&mut self) -> Option<Output<Consensus<S>>> {
-        if let Some(o) = self.queue.pop_front() {
-            return Some(o);
-        }
-        let out = self.inner.poll_output()?;
-        if let Output::Send {
-            to: Recipient::All,
-            message: Message::Vote(v),
-        } = &out
-        {
-            let mut alt = v.vote;
-            alt.value = match v.vote.value {
-                Some(_) => None,
-                None => Some(zg_core::keccak256_parts(&[
-                    b"devnet/equivocate",
-                    &v.vote.height.0.to_be_bytes(),
-                    &v.vote.round.0.to_be_bytes(),
-                ])),
-            };
-            let signature = S::sign(&self.secret, &alt.signing_bytes(self.network));
-            let conflicting = Message::Vote(SignedVote {
-                vote: alt,
-                signature,
-            });
-            for peer in (0..self.peers).filter(|p| p % 2 == 1 && *p != self.me.0) {
-                self.queue.push_back(Output::Send {
-                    to: Recipient::One(NodeId(peer)),
-                    message: conflicting.clone(),
-                });
-            }
-        }
-        Some(out)
-    }
-}
 
 /// Proposes a value derived from (node, partition, height, round); accepts every value.
 fn host(
@@ -185,14 +130,13 @@ fn faulty_run(lane: &mut LaneReport, seed: u64, validators: usize, partitions: u
                 return Box::new(Silent);
             };
             if id == equivocator {
-                Box::new(Equivocator {
+                Box::new(Equivocator::new(
                     inner,
                     secret,
-                    network: config.network,
-                    peers: n as u64,
-                    me: id,
-                    queue: VecDeque::new(),
-                })
+                    config.network,
+                    n as u64,
+                    id,
+                ))
             } else {
                 Box::new(inner)
             }
